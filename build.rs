@@ -1,0 +1,5 @@
+// include_dir! cannot tell cargo which files it read, so a template edit would not rebuild the
+// binary without this.
+fn main() {
+    println!("cargo::rerun-if-changed=templates");
+}

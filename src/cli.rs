@@ -1,0 +1,182 @@
+//! Command-line interface. Every prompt has a flag; `Option<_>` means "not answered yet".
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+const EXAMPLES: &str = "\
+Examples:
+  cargo archgen new shop                      # asks what is missing (on a terminal)
+  cargo archgen new shop --yes                # monolith + postgres + GitHub Actions
+  cargo archgen new shop --db sqlite --ci gitlab --output ./services/shop
+  cargo archgen new --answers shop/archgen.toml --output shop-copy   # replay a run
+  cargo archgen new shop --dry-run --json     # list what would be written";
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo-archgen", bin_name = "cargo archgen", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a new project
+    #[command(after_help = EXAMPLES)]
+    New(NewArgs),
+    /// Print a shell completion script to stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Default, Args)]
+#[allow(clippy::struct_excessive_bools)] // each bool is an independent command-line switch
+pub struct NewArgs {
+    /// Project name: lowercase letters, digits and dashes, e.g. `shop` or `order-api`
+    pub name: Option<String>,
+    /// Architecture style [default: monolith]
+    #[arg(long, value_enum)]
+    pub style: Option<Style>,
+    /// Database [default: postgres]
+    #[arg(long, value_enum)]
+    pub db: Option<Db>,
+    /// CI provider [default: github]
+    #[arg(long, value_enum)]
+    pub ci: Option<Ci>,
+    /// Directory to create the project in [default: ./NAME]
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Read answers from a file (e.g. the `archgen.toml` of a generated project); flags win over it
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Never prompt: take the defaults for everything not given
+    #[arg(long, short)]
+    pub yes: bool,
+    /// List the files that would be written, with sizes, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result (or the error) as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Write into a non-empty directory, overwriting only files this generator produces
+    #[arg(long)]
+    pub force: bool,
+    /// Do not create a git repository
+    #[arg(long)]
+    pub no_git: bool,
+}
+
+/// One option of a choice: its value plus one line that helps a user pick it.
+pub trait Choice: Copy + ValueEnum + 'static {
+    fn guidance(self) -> &'static str;
+    fn default_value() -> Self;
+    /// The value as typed on the command line and written to the answers file.
+    fn name(self) -> &'static str;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Style {
+    Monolith,
+    Microservices,
+    Serverless,
+}
+
+impl Choice for Style {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Monolith => "monolith",
+            Self::Microservices => "microservices",
+            Self::Serverless => "serverless",
+        }
+    }
+    fn guidance(self) -> &'static str {
+        match self {
+            Self::Monolith => "one deployable in clean layers: the right start for one team or a new product",
+            Self::Microservices => {
+                "gateway + services with their own databases: for several teams deploying independently"
+            }
+            Self::Serverless => "AWS Lambda or Knative functions: for spiky or low traffic paid per use",
+        }
+    }
+    fn default_value() -> Self {
+        Self::Monolith
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Db {
+    Postgres,
+    Sqlite,
+    None,
+}
+
+impl Choice for Db {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+            Self::None => "none",
+        }
+    }
+    fn guidance(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL via sqlx: the default for services that scale out",
+            Self::Sqlite => "SQLite file via sqlx: one replica, no database server to run",
+            Self::None => "no database layer (in-memory example repository)",
+        }
+    }
+    fn default_value() -> Self {
+        Self::Postgres
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ci {
+    Github,
+    Gitlab,
+    None,
+}
+
+impl Choice for Ci {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Gitlab => "gitlab",
+            Self::None => "none",
+        }
+    }
+    fn guidance(self) -> &'static str {
+        match self {
+            Self::Github => "GitHub Actions: fmt, clippy, tests with a database, cargo-deny, image build",
+            Self::Gitlab => "GitLab CI with the same stages",
+            Self::None => "no CI pipeline",
+        }
+    }
+    fn default_value() -> Self {
+        Self::Github
+    }
+}
+
+/// Parses the process arguments, accepting both `cargo archgen …` and `cargo-archgen …`.
+///
+/// Cargo runs a subcommand as `cargo-archgen archgen …`, so that extra word is dropped.
+/// On a usage error clap prints it and exits with code 2.
+pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Cli {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "archgen") {
+        args.remove(1);
+    }
+    Cli::parse_from(args)
+}
+
+pub(crate) fn print_completions(shell: clap_complete::Shell) {
+    let mut command = Cli::command();
+    clap_complete::generate(shell, &mut command, "cargo-archgen", &mut std::io::stdout());
+}

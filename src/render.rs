@@ -1,0 +1,72 @@
+//! Rendering: the plan and the context in, a sorted map of path → contents out. No I/O.
+
+use std::collections::BTreeMap;
+
+use handlebars::Handlebars;
+
+use crate::answers::{self, Answers};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::plan::{self, FileSpec};
+
+/// The generated project: relative `/`-separated path → contents, LF line endings.
+pub type Tree = BTreeMap<String, String>;
+
+/// Renders the whole project for `answers` in memory.
+///
+/// # Errors
+/// [`Error::Template`] when a template does not parse or reads a field the context lacks.
+pub fn render(answers: &Answers) -> Result<Tree> {
+    let files = plan::plan(answers)?;
+    let context = Context::new(answers);
+    let registry = registry(&files)?;
+    let mut tree = Tree::new();
+    for spec in &files {
+        let path = render_path(&registry, &spec.output, &context)?;
+        let body = if spec.render {
+            registry
+                .render(&template_name(spec), &context)
+                .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))?
+        } else {
+            utf8(spec)?.to_owned()
+        };
+        tree.insert(path, body.replace("\r\n", "\n"));
+    }
+    tree.insert(answers::FILE_NAME.to_owned(), answers.to_toml());
+    Ok(tree)
+}
+
+fn template_name(spec: &FileSpec) -> String {
+    spec.source.path().to_string_lossy().into_owned()
+}
+
+fn utf8(spec: &FileSpec) -> Result<&'static str> {
+    spec.source.contents_utf8().ok_or_else(|| Error::Template(format!("{} is not UTF-8", spec.source.path().display())))
+}
+
+/// A strict registry (unknown fields are errors) without HTML escaping, holding every template of
+/// the plan.
+fn registry(files: &[FileSpec]) -> Result<Handlebars<'static>> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    registry.register_escape_fn(handlebars::no_escape);
+    for spec in files.iter().filter(|spec| spec.render) {
+        registry
+            .register_template_string(&template_name(spec), utf8(spec)?)
+            .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))?;
+    }
+    Ok(registry)
+}
+
+/// Output paths may contain `{{…}}` (e.g. `src/{{project.snake}}.rs`); the result must stay a
+/// plain relative path.
+fn render_path(registry: &Handlebars<'_>, path: &str, context: &Context) -> Result<String> {
+    if !path.contains("{{") {
+        return Ok(path.to_owned());
+    }
+    let rendered = registry.render_template(path, context).map_err(|e| Error::Template(format!("path {path}: {e}")))?;
+    if rendered.starts_with('/') || rendered.split('/').any(|part| part.is_empty() || part == "..") {
+        return Err(Error::Template(format!("path {path} renders to the unsafe path {rendered}")));
+    }
+    Ok(rendered)
+}
