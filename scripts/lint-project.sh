@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Lint generated projects: CI workflows, compose files, Dockerfiles,
+# Kubernetes manifests (after kustomize), YAML style and shell scripts.
+#
+#   scripts/lint-venv.sh                  # once: installs the linters
+#   scripts/lint-project.sh DIR [DIR...]  # each DIR is a generated project
+#
+# Zero findings are required: any finding makes the exit status 1. Needs no
+# network (all JSON schemas used are vendored in the installed packages).
+#
+#   ARCHGEN_VENV         venv made by lint-venv.sh (default: target/lint-venv)
+#   ARCHGEN_K8S_VERSION  Kubernetes version to validate against (default 1.33)
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${ARCHGEN_VENV:-$repo/target/lint-venv}
+k8s_version=${ARCHGEN_K8S_VERSION:-1.33}
+
+usage() {
+  echo "usage: $0 DIR [DIR...]" >&2
+  exit 2
+}
+[[ $# -gt 0 ]] || usage
+
+if [[ ! -x "$venv/bin/yamllint" ]]; then
+  echo "lint: no linters in $venv; run scripts/lint-venv.sh first" >&2
+  exit 2
+fi
+export PATH="$venv/bin:$PATH"
+kubectl_bin=$(command -v kubectl || true)
+if [[ -z "$kubectl_bin" ]]; then
+  echo "lint: kubectl not found; run scripts/lint-venv.sh" >&2
+  exit 2
+fi
+
+tools=(leftovers actionlint gh-schema gitlab-schema compose-schema hadolint
+  kustomize yamllint shellcheck)
+declare -A checks=() findings=()
+for t in "${tools[@]}"; do
+  checks[$t]=0
+  findings[$t]=0
+done
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# check TOOL LABEL CMD...: run CMD (stdin closed); it fails the check when it
+# exits non-zero or prints anything (every linter here is quiet on success).
+check() {
+  local tool=$1 label=$2
+  shift 2
+  checks[$tool]=$((checks[$tool] + 1))
+  if "$@" </dev/null >"$log" 2>&1 && [[ ! -s "$log" ]]; then
+    return 0
+  fi
+  findings[$tool]=$((findings[$tool] + 1))
+  echo "--- $tool: $label"
+  sed 's/^/    /' "$log"
+}
+
+# find_files DIR FIND-PREDICATES...: NUL-separated paths relative to DIR,
+# sorted, skipping build output and VCS metadata.
+find_files() {
+  local dir=$1
+  shift
+  (cd "$dir" && find . \( -path ./target -o -path ./.git \) -prune -o \
+    -type f \( "$@" \) -printf '%P\0' | sort -z)
+}
+
+kustomize_validate() {
+  local dir=$1 out
+  out=$("$kubectl_bin" kustomize "$dir") || return 1
+  # --quiet prints only warnings and failures; check() fails on any output.
+  printf '%s\n' "$out" |
+    kubernetes-validate --strict --quiet -k "$k8s_version" -
+}
+
+has_shell_shebang() {
+  head -n 1 "$1" | grep -Eq '^#!.*(/|env )(ba|da|k)?sh\b'
+}
+
+lint_dir() {
+  local dir=$1 f
+  local -a files
+
+  # Handlebars leftovers: an escaped "\{{" must never reach the output.
+  mapfile -d '' files < <(find_files "$dir" -name '*')
+  for f in "${files[@]}"; do
+    check leftovers "$dir/$f" bash -c '! grep -Hn "\\\\{{" "$1"' _ "$dir/$f"
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -path './.github/workflows/*' \
+    \( -name '*.yml' -o -name '*.yaml' \))
+  for f in "${files[@]}"; do
+    check actionlint "$dir/$f" \
+      bash -c 'cd "$1" && actionlint -no-color "$2"' _ "$dir" "$f"
+    check gh-schema "$dir/$f" check-jsonschema --quiet \
+      --builtin-schema vendor.github-workflows "$dir/$f"
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -name '.gitlab-ci.yml')
+  for f in "${files[@]}"; do
+    check gitlab-schema "$dir/$f" check-jsonschema --quiet \
+      --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci "$dir/$f"
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -name 'docker-compose*.yml' \
+    -o -name 'docker-compose*.yaml' -o -name 'compose*.yml' \
+    -o -name 'compose*.yaml')
+  for f in "${files[@]}"; do
+    check compose-schema "$dir/$f" check-jsonschema --quiet \
+      --builtin-schema vendor.compose-spec "$dir/$f"
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -name 'Dockerfile' \
+    -o -name 'Dockerfile.*' -o -name '*.Dockerfile')
+  for f in "${files[@]}"; do
+    check hadolint "$dir/$f" bash -c \
+      'cd "$1" && hadolint --no-color --failure-threshold style "$2"' \
+      _ "$dir" "$f"
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -name 'kustomization.yaml' \
+    -o -name 'kustomization.yml' -o -name 'Kustomization')
+  for f in "${files[@]}"; do
+    check kustomize "$dir/${f%/*}" kustomize_validate "$dir/${f%/*}"
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -name '*.yml' -o -name '*.yaml')
+  if [[ ${#files[@]} -gt 0 ]]; then
+    # One run over all files; the project's own .yamllint* config applies.
+    check yamllint "$dir (${#files[@]} files)" bash -c \
+      'cd "$1" && shift && yamllint --strict -f parsable "$@"' \
+      _ "$dir" "${files[@]}"
+  fi
+
+  mapfile -d '' files < <(find_files "$dir" -name '*')
+  for f in "${files[@]}"; do
+    if [[ "$f" == *.sh || "$f" == *.bash ]] || has_shell_shebang "$dir/$f"; then
+      check shellcheck "$dir/$f" bash -c 'cd "$1" && shellcheck -x "$2"' \
+        _ "$dir" "$f"
+    fi
+  done
+}
+
+for dir in "$@"; do
+  if [[ ! -d "$dir" ]]; then
+    echo "lint: $dir: not a directory" >&2
+    exit 2
+  fi
+  lint_dir "${dir%/}"
+done
+
+total_checks=0 total_findings=0
+for t in "${tools[@]}"; do
+  printf 'lint: %-15s %4d checks, %d findings\n' \
+    "$t" "${checks[$t]}" "${findings[$t]}"
+  total_checks=$((total_checks + checks[$t]))
+  total_findings=$((total_findings + findings[$t]))
+done
+echo "lint: $# projects, $total_checks checks, $total_findings findings"
+[[ $total_findings -eq 0 ]]

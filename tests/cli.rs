@@ -1,0 +1,256 @@
+//! The command line as a user meets it: messages, exit codes, and what is (not) written.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// The binary with stdin piped (never a terminal), a time limit, and git confined to `dir`.
+fn archgen(dir: &Path) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("cargo-archgen"));
+    cmd.current_dir(dir).env("GIT_CEILING_DIRECTORIES", dir).timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.strip_prefix(root).unwrap().display().to_string(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn invalid_names_are_refused_with_a_reason_and_an_alternative() {
+    let cases = [
+        ("self", "Rust keyword", "self-service"),
+        ("test", "reserved", "test-service"),
+        ("café", "non-ASCII", "caf"),
+        ("../escape", "looks like a path", "escape"),
+        ("/tmp/abs", "looks like a path", "abs"),
+        ("Shop", "uppercase", "shop"),
+        ("shop_api", "'_'", "shop-api"),
+        ("9lives", "start with a letter", "app-9lives"),
+        ("tokio", "depends on", "tokio-service"),
+    ];
+    let long = "a".repeat(64);
+    for (name, reason, suggestion) in cases.into_iter().chain([(long.as_str(), "at most 63", "")]) {
+        let tmp = tempfile::tempdir().unwrap();
+        archgen(tmp.path())
+            .args(["new", name, "--yes"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::starts_with(format!("error: invalid project name \"{name}\"")))
+            .stderr(predicate::str::contains(reason))
+            .stderr(predicate::str::contains(format!("help: pick another name, e.g. \"{suggestion}")));
+        assert!(entries(tmp.path()).is_empty(), "{name}: something was written");
+    }
+}
+
+#[test]
+fn without_a_terminal_a_missing_name_is_an_error_not_a_prompt() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .arg("new")
+        .assert()
+        .code(2)
+        .stderr("error: no project name given and no terminal to ask on\nhelp: pass the name, e.g. `cargo archgen new shop`, or run in a terminal to be asked\n");
+    assert!(entries(tmp.path()).is_empty());
+}
+
+#[test]
+fn a_non_empty_target_is_refused_and_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::create_dir(tmp.path().join("shop")).unwrap();
+    fs::write(tmp.path().join("shop/notes.txt"), "mine").unwrap();
+    archgen(tmp.path())
+        .args(["new", "shop", "--no-git"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: shop already exists and is not empty\nhelp: "))
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(entries(&tmp.path().join("shop")), ["notes.txt"]);
+    assert_eq!(entries(tmp.path()), ["shop"], "a staging directory was left behind");
+}
+
+#[test]
+fn force_writes_into_a_non_empty_directory_and_keeps_other_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("notes.txt"), "mine").unwrap();
+    archgen(tmp.path()).args(["new", "shop", "--no-git", "--force", "--output", "."]).assert().success();
+    assert_eq!(fs::read_to_string(tmp.path().join("notes.txt")).unwrap(), "mine");
+    assert!(tmp.path().join("Cargo.toml").is_file());
+}
+
+#[test]
+fn an_unwritable_target_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("file"), "").unwrap();
+    archgen(tmp.path())
+        .args(["new", "shop", "--no-git", "--output", "file/shop"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: cannot write file"))
+        .stderr(predicate::str::contains("help: check that the directory is writable"));
+    archgen(tmp.path())
+        .args(["new", "shop", "--no-git", "--output", "file"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: file exists and is not a directory"));
+    assert_eq!(entries(tmp.path()), ["file"]);
+}
+
+#[test]
+fn a_bad_answers_file_is_reported_with_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("answers.toml"), "name = \"shop\"\nstyle = \"monolith\"\ndb = \"oracle\"\n").unwrap();
+    archgen(tmp.path())
+        .args(["new", "--answers", "answers.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: invalid answers file answers.toml:3:6: "))
+        .stderr(predicate::str::contains("oracle").or(predicate::str::contains("unknown variant")))
+        .stderr(predicate::str::contains("help: fix that line"));
+    fs::write(tmp.path().join("broken.toml"), "name = \"shop\nstyle = 1\n").unwrap();
+    archgen(tmp.path())
+        .args(["new", "--answers", "broken.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: invalid answers file broken.toml:1:"));
+    archgen(tmp.path())
+        .args(["new", "--answers", "missing.toml"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: cannot read answers file missing.toml"));
+    assert_eq!(entries(tmp.path()), ["answers.toml", "broken.toml"]);
+}
+
+#[test]
+fn unknown_and_unbuilt_styles_are_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .args(["new", "shop", "--style", "mainframe"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'mainframe'"));
+    archgen(tmp.path())
+        .args(["new", "shop", "--style", "serverless", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: the serverless style is not available yet\nhelp: "));
+    assert!(entries(tmp.path()).is_empty());
+}
+
+#[test]
+fn recorded_answers_replay_to_a_byte_identical_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .args(["new", "shop", "--db", "sqlite", "--ci", "gitlab", "--no-git"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "cargo archgen new shop --style monolith --db sqlite --ci gitlab --output shop --yes",
+        ));
+    archgen(tmp.path())
+        .args(["new", "--answers", "shop/archgen.toml", "--output", "again", "--no-git"])
+        .assert()
+        .success();
+    let (first, second) = (read_tree(&tmp.path().join("shop")), read_tree(&tmp.path().join("again")));
+    assert!(first.iter().any(|(path, _)| path == "archgen.toml"));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn dry_run_lists_files_with_sizes_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .args(["new", "shop", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("Would create monolith project `shop` in shop ("))
+        .stdout(predicate::str::is_match(r"\n +\d+  Cargo\.toml\n").unwrap());
+    let output = archgen(tmp.path()).args(["new", "shop", "--dry-run", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["dry_run"], true);
+    assert!(
+        json["files"].as_array().unwrap().iter().any(|f| f["path"] == "archgen.toml" && f["bytes"].as_u64() > Some(0))
+    );
+    assert!(entries(tmp.path()).is_empty());
+}
+
+#[test]
+fn json_errors_are_machine_readable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = archgen(tmp.path()).args(["new", "self", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["error"]["code"], "invalid_name");
+    assert!(json["error"]["help"].as_str().unwrap().contains("self-service"));
+}
+
+#[test]
+fn git_repository_with_an_initial_commit_of_every_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .args(["new", "shop", "--db", "none"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("git: initialized a repository with an initial commit"));
+    let repo = git2::Repository::open(tmp.path().join("shop")).unwrap();
+    let tree = repo.head().unwrap().peel_to_commit().unwrap().tree().unwrap();
+    assert!(tree.get_name("archgen.toml").is_some());
+    assert!(tree.get_path(Path::new("deploy/k8s/base/kustomization.yaml")).is_ok());
+    assert!(repo.statuses(None).unwrap().is_empty(), "files were left out of the commit");
+}
+
+#[test]
+fn inside_an_existing_work_tree_git_is_skipped_and_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    git2::Repository::init(tmp.path()).unwrap();
+    archgen(tmp.path())
+        .env_remove("GIT_CEILING_DIRECTORIES")
+        .args(["new", "shop", "--db", "none"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("git: skipped: already inside the git work tree"));
+    assert!(!tmp.path().join("shop/.git").exists());
+}
+
+#[test]
+fn works_as_a_cargo_subcommand_and_directly() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .args(["archgen", "--version"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("cargo-archgen "));
+    archgen(tmp.path()).args(["--help"]).assert().success().stdout(predicate::str::contains("Examples:"));
+    archgen(tmp.path())
+        .args(["archgen", "completions", "bash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cargo-archgen"));
+    archgen(tmp.path()).args(["new", "--no-such-flag"]).assert().code(2);
+}
