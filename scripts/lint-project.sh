@@ -44,13 +44,13 @@ done
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# check TOOL LABEL CMD...: run CMD (stdin closed); it fails the check when it
-# exits non-zero or prints anything (every linter here is quiet on success).
+# check TOOL LABEL CMD...: run CMD with stdin closed; a non-zero exit is a
+# finding, and CMD's output is shown under the label.
 check() {
   local tool=$1 label=$2
   shift 2
   checks[$tool]=$((checks[$tool] + 1))
-  if "$@" </dev/null >"$log" 2>&1 && [[ ! -s "$log" ]]; then
+  if "$@" </dev/null >"$log" 2>&1; then
     return 0
   fi
   findings[$tool]=$((findings[$tool] + 1))
@@ -67,12 +67,35 @@ find_files() {
     -type f \( "$@" \) -printf '%P\0' | sort -z)
 }
 
+# in_dir DIR CMD...: run CMD from DIR, so that the project's own linter
+# configs (.yamllint.yml, .hadolint.yaml, ...) apply and paths print short.
+in_dir() {
+  (cd "$1" && shift && "$@")
+}
+
+# Handlebars leftovers: an escaped "\{{" must never reach the output.
+no_leftovers() {
+  ! grep -rnF --exclude-dir=target --exclude-dir=.git '\{{' "$1"
+}
+
+# kubectl kustomize DIR | kubernetes-validate. Both print only on trouble
+# (kustomize warnings go to stderr; --quiet hides the "passed" lines), so any
+# output at all, a WARN included, is a finding.
 kustomize_validate() {
   local dir=$1 out
-  out=$("$kubectl_bin" kustomize "$dir") || return 1
-  # --quiet prints only warnings and failures; check() fails on any output.
-  printf '%s\n' "$out" |
-    kubernetes-validate --strict --quiet -k "$k8s_version" -
+  out=$("$kubectl_bin" kustomize "$dir" 2>&1) || {
+    printf '%s\n' "$out"
+    return 1
+  }
+  out=$(printf '%s\n' "$out" |
+    kubernetes-validate --strict --quiet -k "$k8s_version" - 2>&1) || {
+    printf '%s\n' "$out"
+    return 1
+  }
+  if [[ -n "$out" ]]; then
+    printf '%s\n' "$out"
+    return 1
+  fi
 }
 
 has_shell_shebang() {
@@ -83,24 +106,19 @@ lint_dir() {
   local dir=$1 f
   local -a files
 
-  # Handlebars leftovers: an escaped "\{{" must never reach the output.
-  mapfile -d '' files < <(find_files "$dir" -name '*')
-  for f in "${files[@]}"; do
-    check leftovers "$dir/$f" bash -c '! grep -Hn "\\\\{{" "$1"' _ "$dir/$f"
-  done
+  check leftovers "$dir" no_leftovers "$dir"
 
   mapfile -d '' files < <(find_files "$dir" -path './.github/workflows/*' \
     \( -name '*.yml' -o -name '*.yaml' \))
   for f in "${files[@]}"; do
-    check actionlint "$dir/$f" \
-      bash -c 'cd "$1" && actionlint -no-color "$2"' _ "$dir" "$f"
-    check gh-schema "$dir/$f" check-jsonschema --quiet \
+    check actionlint "$dir/$f" in_dir "$dir" actionlint -no-color "$f"
+    check gh-schema "$dir/$f" check-jsonschema \
       --builtin-schema vendor.github-workflows "$dir/$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name '.gitlab-ci.yml')
   for f in "${files[@]}"; do
-    check gitlab-schema "$dir/$f" check-jsonschema --quiet \
+    check gitlab-schema "$dir/$f" check-jsonschema \
       --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci "$dir/$f"
   done
 
@@ -108,16 +126,15 @@ lint_dir() {
     -o -name 'docker-compose*.yaml' -o -name 'compose*.yml' \
     -o -name 'compose*.yaml')
   for f in "${files[@]}"; do
-    check compose-schema "$dir/$f" check-jsonschema --quiet \
+    check compose-schema "$dir/$f" check-jsonschema \
       --builtin-schema vendor.compose-spec "$dir/$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name 'Dockerfile' \
     -o -name 'Dockerfile.*' -o -name '*.Dockerfile')
   for f in "${files[@]}"; do
-    check hadolint "$dir/$f" bash -c \
-      'cd "$1" && hadolint --no-color --failure-threshold style "$2"' \
-      _ "$dir" "$f"
+    check hadolint "$dir/$f" in_dir "$dir" \
+      hadolint --no-color --failure-threshold style "$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name 'kustomization.yaml' \
@@ -129,16 +146,14 @@ lint_dir() {
   mapfile -d '' files < <(find_files "$dir" -name '*.yml' -o -name '*.yaml')
   if [[ ${#files[@]} -gt 0 ]]; then
     # One run over all files; the project's own .yamllint* config applies.
-    check yamllint "$dir (${#files[@]} files)" bash -c \
-      'cd "$1" && shift && yamllint --strict -f parsable "$@"' \
-      _ "$dir" "${files[@]}"
+    check yamllint "$dir (${#files[@]} files)" in_dir "$dir" \
+      yamllint --strict -f parsable "${files[@]}"
   fi
 
   mapfile -d '' files < <(find_files "$dir" -name '*')
   for f in "${files[@]}"; do
     if [[ "$f" == *.sh || "$f" == *.bash ]] || has_shell_shebang "$dir/$f"; then
-      check shellcheck "$dir/$f" bash -c 'cd "$1" && shellcheck -x "$2"' \
-        _ "$dir" "$f"
+      check shellcheck "$dir/$f" in_dir "$dir" shellcheck -x "$f"
     fi
   done
 }

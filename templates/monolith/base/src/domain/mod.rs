@@ -7,3 +7,4 @@ mod pagination;
 pub use error::Error;
 pub use item::{Item, ItemInput, ItemService, NewItem};
 pub use pagination::{Page, PageParams, Pagination};
+pub(crate) use item::duplicate_name;

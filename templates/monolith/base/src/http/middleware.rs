@@ -102,14 +102,24 @@ fn is_acceptable_id(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// 32 hex digits: 64 random bits fixed per process and a 64-bit counter scrambled by the same
-/// random keys. Unique within a process, unpredictable across processes, and no crate needed.
+/// 32 hex digits: 64 random bits fixed per process, then a counter passed through a keyed
+/// bijection (so ids never repeat within a process and are not guessable). No crate needed.
 fn generate_request_id() -> String {
-    static KEYS: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+    static KEYS: LazyLock<(u64, u64)> = LazyLock::new(|| {
+        let state = RandomState::new();
+        (state.hash_one(0_u8), state.hash_one(1_u8))
+    });
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let (prefix, key) = *KEYS;
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let prefix = KEYS.hash_one(u64::MAX);
-    format!("{prefix:016x}{:016x}", KEYS.hash_one(n))
+    format!("{prefix:016x}{:016x}", mix(n.wrapping_add(key)))
+}
+
+/// The `splitmix64` finalizer: a bijection on `u64` that scatters consecutive inputs.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

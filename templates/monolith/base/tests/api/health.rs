@@ -1,0 +1,99 @@
+use std::time::Duration;
+
+use crate::app::config::HttpConfig;
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn healthz_is_ok() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.json(), serde_json::json!({ "status": "ok" }));
+}
+
+#[tokio::test]
+async fn readyz_is_ok_when_storage_answers() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.json()["checks"]["database"]["status"], "up");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let app = TestApp::spawn().await;
+    app.get("/healthz").await;
+    app.get("/api/v1/items/12345").await;
+    app.get("/api/v1/items/12345").await;
+    app.get("/no/such/path").await;
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status, 200);
+    assert!(response.header("content-type").unwrap_or_default().starts_with("text/plain"));
+    let text = response.body;
+    for line in [
+        r#"http_requests_total{method="GET",route="/healthz",status="200"} 1"#,
+        r#"http_requests_total{method="GET",route="/api/v1/items/{id}",status="404"} 2"#,
+        r#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+        r#"http_request_duration_seconds_count{method="GET",route="/api/v1/items/{id}",status="404"} 2"#,
+        r#"http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="+Inf"} 1"#,
+        "# TYPE http_request_duration_seconds histogram",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(!text.contains("12345"), "raw paths must not become labels");
+}
+
+#[tokio::test]
+async fn request_id_is_generated_or_propagated() {
+    let app = TestApp::spawn().await;
+    let generated = app.get("/healthz").await;
+    let id = generated.header("x-request-id").expect("generated id");
+    assert_eq!(id.len(), 32);
+
+    let propagated = app
+        .request("GET", "/healthz", None, &[("x-request-id", "trace-abc-123")])
+        .await;
+    assert_eq!(propagated.header("x-request-id"), Some("trace-abc-123"));
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_use_the_error_envelope() {
+    let app = TestApp::spawn().await;
+    let missing = app.get("/nope").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.error_code(), "not_found");
+
+    let wrong_method = app.request("PATCH", "/api/v1/items", None, &[]).await;
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.error_code(), "method_not_allowed");
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_rejected_with_413() {
+    let app = TestApp::spawn_with(HttpConfig {
+        body_limit: 64,
+        ..HttpConfig::default()
+    })
+    .await;
+    let body = serde_json::json!({ "name": "x".repeat(200) });
+    let response = app.post_json("/api/v1/items", &body).await;
+    assert_eq!(response.status, 413, "{}", response.body);
+    assert_eq!(response.error_code(), "payload_too_large");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_returns_promptly() {
+    let app = TestApp::spawn_with(HttpConfig {
+        shutdown_grace: Duration::from_secs(5),
+        ..HttpConfig::default()
+    })
+    .await;
+    assert_eq!(app.get("/healthz").await.status, 200);
+    let addr = app.addr;
+    tokio::time::timeout(Duration::from_secs(5), app.stop())
+        .await
+        .expect("server stops within the grace period")
+        .expect("server exits cleanly");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "listener closed");
+}
