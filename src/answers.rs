@@ -3,7 +3,7 @@
 //! Precedence: a flag wins over the answers file, which wins over a prompt, which wins over the
 //! documented default. Nothing renders before [`Answers::resolve`] succeeds.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -113,9 +113,10 @@ impl Answers {
         )
     }
 
-    /// The command line that generates the same project without asking anything.
+    /// The command line that generates the same project without asking anything; `--output`
+    /// only when it differs from the default `./NAME`.
     #[must_use]
-    pub fn command_line(&self, output: Option<&PathBuf>) -> String {
+    pub fn command_line(&self, output: Option<&Path>) -> String {
         let mut line = format!(
             "cargo archgen new {} --style {} --db {} --ci {}",
             self.name,
@@ -123,7 +124,7 @@ impl Answers {
             self.db.name(),
             self.ci.name()
         );
-        if let Some(dir) = output {
+        if let Some(dir) = output.filter(|dir| *dir != Path::new(&self.name)) {
             line.push_str(" --output ");
             line.push_str(&shell_quote(&dir.display().to_string()));
         }

@@ -180,3 +180,35 @@ pub(crate) fn print_completions(shell: clap_complete::Shell) {
     let mut command = Cli::command();
     clap_complete::generate(shell, &mut command, "cargo-archgen", &mut std::io::stdout());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consistent<T: Choice + Serialize>() {
+        for value in T::value_variants() {
+            let clap_name = value.to_possible_value().map(|v| v.get_name().to_owned());
+            assert_eq!(clap_name.as_deref(), Some(value.name()));
+            assert_eq!(serde_json::to_value(value).unwrap(), value.name());
+            assert!(!value.guidance().is_empty());
+        }
+    }
+
+    #[test]
+    fn flag_values_answer_file_values_and_names_agree() {
+        consistent::<Style>();
+        consistent::<Db>();
+        consistent::<Ci>();
+    }
+
+    #[test]
+    fn cargo_passes_its_subcommand_name_first() {
+        let cli = parse_from(["cargo-archgen", "archgen", "new", "shop"].map(OsString::from));
+        assert!(matches!(cli.command, Command::New(NewArgs { name: Some(ref n), .. }) if n == "shop"));
+    }
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+}

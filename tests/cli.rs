@@ -168,9 +168,7 @@ fn recorded_answers_replay_to_a_byte_identical_tree() {
         .args(["new", "shop", "--db", "sqlite", "--ci", "gitlab", "--no-git"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(
-            "cargo archgen new shop --style monolith --db sqlite --ci gitlab --output shop --yes",
-        ));
+        .stdout(predicate::str::contains("cargo archgen new shop --style monolith --db sqlite --ci gitlab --yes"));
     archgen(tmp.path())
         .args(["new", "--answers", "shop/archgen.toml", "--output", "again", "--no-git"])
         .assert()

@@ -169,10 +169,8 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>, headers: &[(&st
     let (head, rest) = text.split_once("\r\n\r\n").expect("a complete response");
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     let body = if chunked { dechunk(rest) } else { rest.to_owned() };
     Response { status, headers, body }
@@ -239,7 +237,11 @@ fn exercise_api(server: &Server) {
 
     let duplicate = json!({"name": renamed}).to_string();
     assert_error(&server.request("POST", "/api/v1/items", Some(&duplicate), &[]), 409, None);
-    assert_error(&server.request("POST", "/api/v1/items", Some("{\"name\": "), &[("x-request-id", "e2e-bad")]), 400, Some("e2e-bad"));
+    assert_error(
+        &server.request("POST", "/api/v1/items", Some("{\"name\": "), &[("x-request-id", "e2e-bad")]),
+        400,
+        Some("e2e-bad"),
+    );
     assert_error(&server.request("POST", "/api/v1/items", Some("{\"name\": \"\"}"), &[]), 422, None);
 
     let deleted = server.request("DELETE", &format!("/api/v1/items/{id}"), None, &[]);
