@@ -34,7 +34,7 @@ if [[ -z "$kubectl_bin" ]]; then
 fi
 
 tools=(leftovers actionlint gh-schema gitlab-schema compose-schema hadolint
-  kustomize yamllint shellcheck)
+  kustomize yamllint shellcheck justfile)
 declare -A checks=() findings=()
 for t in "${tools[@]}"; do
   checks[$t]=0
@@ -149,6 +149,13 @@ lint_dir() {
     check yamllint "$dir (${#files[@]} files)" in_dir "$dir" \
       yamllint --strict -f parsable "${files[@]}"
   fi
+
+  mapfile -d '' files < <(find_files "$dir" -iname 'justfile' \
+    -o -name '*.just')
+  for f in "${files[@]}"; do
+    # Parses the justfile and requires just's canonical formatting.
+    check justfile "$dir/$f" in_dir "$dir" just --justfile "$f" --fmt --check
+  done
 
   mapfile -d '' files < <(find_files "$dir" -name '*')
   for f in "${files[@]}"; do

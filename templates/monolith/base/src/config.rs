@@ -62,7 +62,10 @@ pub enum LogFormat {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("environment variable {name} is not set ({hint})")]
-    Missing { name: &'static str, hint: &'static str },
+    Missing {
+        name: &'static str,
+        hint: &'static str,
+    },
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
     Invalid {
         name: &'static str,
@@ -101,7 +104,10 @@ impl Config {
                         ));
                     }
                 },
-                filter: env.parse_or("RUST_LOG", Targets::new().with_default(tracing::Level::INFO))?,
+                filter: env.parse_or(
+                    "RUST_LOG",
+                    Targets::new().with_default(tracing::Level::INFO),
+                )?,
             },
             database: DatabaseConfig::from_env(&env)?,
         })
@@ -125,10 +131,6 @@ impl Env<'_> {
     /// The value of `name`; empty counts as unset.
     pub(crate) fn get(&self, name: &str) -> Option<String> {
         (self.0)(name).filter(|value| !value.is_empty())
-    }
-
-    pub(crate) fn required(&self, name: &'static str, hint: &'static str) -> Result<String, ConfigError> {
-        self.get(name).ok_or(ConfigError::Missing { name, hint })
     }
 
     pub(crate) fn parse_or<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
@@ -185,7 +187,11 @@ mod tests {
     #[test]
     fn values_override_defaults() {
         let mut vars = minimal();
-        vars.extend([("PORT", "3000"), ("LOG_FORMAT", "pretty"), ("BODY_LIMIT_BYTES", "10")]);
+        vars.extend([
+            ("PORT", "3000"),
+            ("LOG_FORMAT", "pretty"),
+            ("BODY_LIMIT_BYTES", "10"),
+        ]);
         let config = config(&vars).expect("valid config");
         assert_eq!(config.port, 3000);
         assert_eq!(config.log.format, LogFormat::Pretty);

@@ -8,7 +8,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 /// Histogram bucket upper bounds, in seconds.
-const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -82,7 +84,12 @@ impl Metrics {
         out.push_str("# HELP http_requests_total HTTP requests served.\n");
         out.push_str("# TYPE http_requests_total counter\n");
         for (labels, s) in series.iter() {
-            let _ = writeln!(out, "http_requests_total{{{}}} {}", labels.render(), s.count);
+            let _ = writeln!(
+                out,
+                "http_requests_total{{{}}} {}",
+                labels.render(),
+                s.count
+            );
         }
         out.push_str("# HELP http_request_duration_seconds HTTP request latency.\n");
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
@@ -91,14 +98,24 @@ impl Metrics {
             let mut cumulative = 0;
             for (i, count) in s.buckets.iter().enumerate() {
                 cumulative += count;
-                let le = BUCKETS.get(i).map_or_else(|| "+Inf".to_owned(), f64::to_string);
+                let le = BUCKETS
+                    .get(i)
+                    .map_or_else(|| "+Inf".to_owned(), f64::to_string);
                 let _ = writeln!(
                     out,
                     "http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
                 );
             }
-            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {}", s.sum_seconds);
-            let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
         out
     }
@@ -135,12 +152,24 @@ mod tests {
         metrics.observe("/api/v1/items/{id}", "GET", 200, Duration::from_secs(60));
         let text = metrics.render();
         let labels = r#"method="GET",route="/api/v1/items/{id}",status="200""#;
-        assert!(text.contains(&format!("http_requests_total{{{labels}}} 3\n")), "{text}");
-        for (le, count) in [("0.005", 1), ("0.25", 1), ("0.5", 2), ("10", 2), ("+Inf", 3)] {
-            let line = format!("http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {count}\n");
+        assert!(
+            text.contains(&format!("http_requests_total{{{labels}}} 3\n")),
+            "{text}"
+        );
+        for (le, count) in [
+            ("0.005", 1),
+            ("0.25", 1),
+            ("0.5", 2),
+            ("10", 2),
+            ("+Inf", 3),
+        ] {
+            let line =
+                format!("http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {count}\n");
             assert!(text.contains(&line), "missing {line} in {text}");
         }
-        assert!(text.contains(&format!("http_request_duration_seconds_count{{{labels}}} 3\n")));
+        assert!(text.contains(&format!(
+            "http_request_duration_seconds_count{{{labels}}} 3\n"
+        )));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! local work (`LOG_FORMAT=pretty`). Filtering uses `RUST_LOG` target directives such as
 //! `info,sqlx=warn`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -21,7 +23,11 @@ pub fn init(config: &LogConfig) -> Result<(), tracing_subscriber::util::TryInitE
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().pretty())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .pretty()
+                    .with_ansi(std::io::stdout().is_terminal()),
+            )
             .try_init(),
     }
 }

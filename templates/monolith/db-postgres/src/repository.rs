@@ -37,7 +37,10 @@ impl DatabaseConfig {
         [("DATABASE_URL", "postgres://app:secret@localhost:5432/app")];
 
     pub(crate) fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let url = env.required("DATABASE_URL", "e.g. postgres://user:password@localhost:5432/app")?;
+        let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+            name: "DATABASE_URL",
+            hint: "e.g. postgres://user:password@localhost:5432/app",
+        })?;
         let options = PgConnectOptions::from_str(&url)
             .map_err(|e| ConfigError::invalid("DATABASE_URL", "<redacted>", &e))?;
         let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 10)?)
@@ -75,7 +78,13 @@ impl From<ItemRow> for Item {
     }
 }
 
-const COLUMNS: &str = "id, name, description, created_at, updated_at";
+/// The columns of [`ItemRow`], spliced into the SQL at compile time with `concat!`: every
+/// query is a static string and every value a bound parameter.
+macro_rules! columns {
+    () => {
+        "id, name, description, created_at, updated_at"
+    };
+}
 
 impl Repository {
     /// Creates the pool without connecting: the service starts (and reports not ready) while the
@@ -95,13 +104,19 @@ impl Repository {
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(storage)?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(storage)?;
         Ok(())
     }
 
     pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
-        let sql = format!("INSERT INTO items (name, description) VALUES ($1, $2) RETURNING {COLUMNS}");
-        sqlx::query_as::<_, ItemRow>(&sql)
+        let sql = concat!(
+            "INSERT INTO items (name, description) VALUES ($1, $2) RETURNING ",
+            columns!()
+        );
+        sqlx::query_as::<_, ItemRow>(sql)
             .bind(item.name())
             .bind(item.description())
             .fetch_one(&self.pool)
@@ -111,8 +126,8 @@ impl Repository {
     }
 
     pub async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
-        let sql = format!("SELECT {COLUMNS} FROM items WHERE id = $1");
-        let row = sqlx::query_as::<_, ItemRow>(&sql)
+        let sql = concat!("SELECT ", columns!(), " FROM items WHERE id = $1");
+        let row = sqlx::query_as::<_, ItemRow>(sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await
@@ -121,8 +136,12 @@ impl Repository {
     }
 
     pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
-        let sql = format!("SELECT {COLUMNS} FROM items ORDER BY id LIMIT $1 OFFSET $2");
-        let rows = sqlx::query_as::<_, ItemRow>(&sql)
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM items ORDER BY id LIMIT $1 OFFSET $2"
+        );
+        let rows = sqlx::query_as::<_, ItemRow>(sql)
             .bind(to_i64(pagination.limit()))
             .bind(to_i64(pagination.offset()))
             .fetch_all(&self.pool)
@@ -140,11 +159,12 @@ impl Repository {
     }
 
     pub async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
-        let sql = format!(
+        let sql = concat!(
             "UPDATE items SET name = $1, description = $2, updated_at = now() \
-             WHERE id = $3 RETURNING {COLUMNS}"
+             WHERE id = $3 RETURNING ",
+            columns!()
         );
-        let row = sqlx::query_as::<_, ItemRow>(&sql)
+        let row = sqlx::query_as::<_, ItemRow>(sql)
             .bind(item.name())
             .bind(item.description())
             .bind(id)

@@ -100,7 +100,10 @@ impl ItemService {
 
     pub async fn update(&self, id: i64, input: ItemInput) -> Result<Item, Error> {
         let item = NewItem::try_from(input)?;
-        self.repository.update(id, &item).await?.ok_or_else(|| not_found(id))
+        self.repository
+            .update(id, &item)
+            .await?
+            .ok_or_else(|| not_found(id))
     }
 
     pub async fn delete(&self, id: i64) -> Result<(), Error> {

@@ -4,7 +4,7 @@ mod error;
 mod item;
 mod pagination;
 
-pub use error::Error;
-pub use item::{Item, ItemInput, ItemService, NewItem};
-pub use pagination::{Page, PageParams, Pagination};
+pub use error::{BoxError, Error};
 pub(crate) use item::duplicate_name;
+pub use item::{DESCRIPTION_MAX_CHARS, Item, ItemInput, ItemService, NAME_MAX_CHARS, NewItem};
+pub use pagination::{Page, PageParams, Pagination};

@@ -81,9 +81,18 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range_values() {
-        assert!(matches!(Pagination::new(Some(0), None), Err(Error::Validation(_))));
-        assert!(matches!(Pagination::new(None, Some(0)), Err(Error::Validation(_))));
-        assert!(matches!(Pagination::new(None, Some(101)), Err(Error::Validation(_))));
+        assert!(matches!(
+            Pagination::new(Some(0), None),
+            Err(Error::Validation(_))
+        ));
+        assert!(matches!(
+            Pagination::new(None, Some(0)),
+            Err(Error::Validation(_))
+        ));
+        assert!(matches!(
+            Pagination::new(None, Some(101)),
+            Err(Error::Validation(_))
+        ));
         assert!(Pagination::new(None, Some(100)).is_ok());
     }
 }

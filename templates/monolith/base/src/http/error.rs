@@ -67,13 +67,17 @@ impl IntoResponse for ApiError {
 impl From<domain::Error> for ApiError {
     fn from(error: domain::Error) -> Self {
         match error {
-            domain::Error::Validation(message) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
-            }
+            domain::Error::Validation(message) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            ),
             error @ domain::Error::NotFound { .. } => {
                 Self::new(StatusCode::NOT_FOUND, "not_found", error.to_string())
             }
-            domain::Error::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            domain::Error::Conflict(message) => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
             domain::Error::Unavailable(source) => {
                 tracing::error!(error = %source, "storage unavailable");
                 Self::new(
@@ -149,11 +153,34 @@ mod tests {
     #[test]
     fn domain_errors_map_to_statuses() {
         let cases = [
-            (Error::Validation("bad".into()), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
-            (Error::NotFound { resource: "item", id: 7 }, StatusCode::NOT_FOUND, "not_found"),
-            (Error::Conflict("dup".into()), StatusCode::CONFLICT, "conflict"),
-            (Error::Unavailable("down".into()), StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
-            (Error::Internal("boom".into()), StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            (
+                Error::Validation("bad".into()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            ),
+            (
+                Error::NotFound {
+                    resource: "item",
+                    id: 7,
+                },
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                Error::Conflict("dup".into()),
+                StatusCode::CONFLICT,
+                "conflict",
+            ),
+            (
+                Error::Unavailable("down".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+            ),
+            (
+                Error::Internal("boom".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+            ),
         ];
         for (error, status, code) in cases {
             let api = ApiError::from(error);
@@ -173,7 +200,9 @@ mod tests {
         let response = ApiError::new(StatusCode::CONFLICT, "conflict", "taken")
             .into_response_with_id(Some("req-1".into()));
         assert_eq!(response.status(), StatusCode::CONFLICT);
-        let bytes = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(
             json,

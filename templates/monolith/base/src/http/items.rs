@@ -58,7 +58,9 @@ pub(super) async fn update(
     Path(id): Path<i64>,
     Json(input): Json<ItemInput>,
 ) -> Result<axum::Json<Envelope<Item>>, ApiError> {
-    Ok(axum::Json(Envelope::data(state.items.update(id, input).await?)))
+    Ok(axum::Json(Envelope::data(
+        state.items.update(id, input).await?,
+    )))
 }
 
 pub(super) async fn delete(

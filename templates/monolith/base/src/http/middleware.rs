@@ -17,6 +17,9 @@ use crate::metrics::Metrics;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Routes polled by orchestrators and scrapers, logged at debug level when they succeed.
+const PROBE_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
 tokio::task_local! {
     /// The id of the request being handled, for error bodies built deep in handlers.
     static REQUEST_ID: String;
@@ -39,7 +42,11 @@ impl Observe {
     }
 }
 
-pub(super) async fn observe(State(observe): State<Observe>, mut request: Request, next: Next) -> Response {
+pub(super) async fn observe(
+    State(observe): State<Observe>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let _in_flight = observe.metrics.start();
     let request_id = request
@@ -50,7 +57,9 @@ pub(super) async fn observe(State(observe): State<Observe>, mut request: Request
         .map_or_else(generate_request_id, str::to_owned);
     let header_value = HeaderValue::from_str(&request_id).expect("request ids are visible ASCII");
     // Handlers and proxies downstream see the same id the client will get back.
-    request.headers_mut().insert(REQUEST_ID_HEADER, header_value.clone());
+    request
+        .headers_mut()
+        .insert(REQUEST_ID_HEADER, header_value.clone());
 
     // A path no route matches is labelled as such: raw paths would make metrics unbounded.
     let route = request
@@ -68,18 +77,26 @@ pub(super) async fn observe(State(observe): State<Observe>, mut request: Request
     );
 
     let handled = REQUEST_ID.scope(request_id.clone(), next.run(request));
-    let mut response = match tokio::time::timeout(observe.timeout, handled)
+    let mut response = tokio::time::timeout(observe.timeout, handled)
         .instrument(span.clone())
         .await
-    {
-        Ok(response) => response,
-        Err(_) => {
-            span.in_scope(|| tracing::warn!(timeout_secs = observe.timeout.as_secs(), "request timed out"));
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the request took too long")
-                .into_response_with_id(Some(request_id))
-        }
-    };
-    response.headers_mut().insert(REQUEST_ID_HEADER, header_value);
+        .unwrap_or_else(|_elapsed| {
+            span.in_scope(|| {
+                tracing::warn!(
+                    timeout_secs = observe.timeout.as_secs(),
+                    "request timed out"
+                );
+            });
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long",
+            )
+            .into_response_with_id(Some(request_id))
+        });
+    response
+        .headers_mut()
+        .insert(REQUEST_ID_HEADER, header_value);
 
     let elapsed = start.elapsed();
     let status = response.status();
@@ -88,10 +105,14 @@ pub(super) async fn observe(State(observe): State<Observe>, mut request: Request
         .observe(&route, method.as_str(), status.as_u16(), elapsed);
     span.in_scope(|| {
         let latency_ms = elapsed.as_secs_f64() * 1000.0;
+        let status_code = status.as_u16();
         if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), latency_ms, "request failed");
+            tracing::warn!(status = status_code, latency_ms, "request failed");
+        } else if PROBE_ROUTES.contains(&route.as_str()) {
+            // Probes arrive every few seconds: keep them out of the default log.
+            tracing::debug!(status = status_code, latency_ms, "request completed");
         } else {
-            tracing::info!(status = status.as_u16(), latency_ms, "request completed");
+            tracing::info!(status = status_code, latency_ms, "request completed");
         }
     });
     response
@@ -128,7 +149,8 @@ mod tests {
 
     #[test]
     fn generated_ids_are_unique_and_acceptable() {
-        let ids: std::collections::HashSet<String> = (0..1000).map(|_| generate_request_id()).collect();
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| generate_request_id()).collect();
         assert_eq!(ids.len(), 1000);
         assert!(ids.iter().all(|id| id.len() == 32 && is_acceptable_id(id)));
     }

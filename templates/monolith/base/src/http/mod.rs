@@ -17,6 +17,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub use middleware::REQUEST_ID_HEADER;
 
 use crate::config::HttpConfig;
 use crate::domain::ItemService;

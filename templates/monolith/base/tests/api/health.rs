@@ -29,7 +29,12 @@ async fn metrics_count_requests_by_route_template() {
 
     let response = app.get("/metrics").await;
     assert_eq!(response.status, 200);
-    assert!(response.header("content-type").unwrap_or_default().starts_with("text/plain"));
+    assert!(
+        response
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/plain")
+    );
     let text = response.body;
     for line in [
         r#"http_requests_total{method="GET",route="/healthz",status="200"} 1"#,
@@ -52,7 +57,12 @@ async fn request_id_is_generated_or_propagated() {
     assert_eq!(id.len(), 32);
 
     let propagated = app
-        .request("GET", "/healthz", None, &[("x-request-id", "trace-abc-123")])
+        .request(
+            "GET",
+            "/healthz",
+            None,
+            &[("x-request-id", "trace-abc-123")],
+        )
         .await;
     assert_eq!(propagated.header("x-request-id"), Some("trace-abc-123"));
 }
@@ -95,5 +105,8 @@ async fn graceful_shutdown_returns_promptly() {
         .await
         .expect("server stops within the grace period")
         .expect("server exits cleanly");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "listener closed");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
 }

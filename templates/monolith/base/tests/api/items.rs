@@ -4,7 +4,10 @@ use crate::support::TestApp;
 
 async fn create(app: &TestApp, name: &str) -> Value {
     let response = app
-        .post_json("/api/v1/items", &json!({ "name": name, "description": "a thing" }))
+        .post_json(
+            "/api/v1/items",
+            &json!({ "name": name, "description": "a thing" }),
+        )
         .await;
     assert_eq!(response.status, 201, "{}", response.body);
     response.json()["data"].clone()
@@ -15,12 +18,18 @@ async fn crud_round_trip() {
     let app = TestApp::spawn().await;
 
     let created = app
-        .post_json("/api/v1/items", &json!({ "name": "widget", "description": "blue" }))
+        .post_json(
+            "/api/v1/items",
+            &json!({ "name": "widget", "description": "blue" }),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let item = created.json()["data"].clone();
     let id = item["id"].as_i64().expect("numeric id");
-    assert_eq!(created.header("location"), Some(format!("/api/v1/items/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/api/v1/items/{id}").as_str())
+    );
     assert_eq!(item["name"], "widget");
     assert_eq!(item["description"], "blue");
     assert!(item["created_at"].is_string() && item["updated_at"].is_string());
@@ -62,7 +71,10 @@ async fn list_is_paginated_with_meta() {
     let first = app.get("/api/v1/items?page=1&per_page=2").await;
     assert_eq!(first.status, 200, "{}", first.body);
     let body = first.json();
-    assert_eq!(body["meta"], json!({ "page": 1, "per_page": 2, "total": 5 }));
+    assert_eq!(
+        body["meta"],
+        json!({ "page": 1, "per_page": 2, "total": 5 })
+    );
     let names: Vec<&str> = body["data"]
         .as_array()
         .expect("data is an array")
@@ -77,25 +89,36 @@ async fn list_is_paginated_with_meta() {
 
     let beyond = app.get("/api/v1/items?page=9").await.json();
     assert_eq!(beyond["data"], json!([]));
-    assert_eq!(beyond["meta"], json!({ "page": 9, "per_page": 20, "total": 5 }));
+    assert_eq!(
+        beyond["meta"],
+        json!({ "page": 9, "per_page": 20, "total": 5 })
+    );
 }
 
 #[tokio::test]
 async fn duplicate_names_conflict() {
     let app = TestApp::spawn().await;
     let first = create(&app, "unique").await;
-    let again = app.post_json("/api/v1/items", &json!({ "name": "unique" })).await;
+    let again = app
+        .post_json("/api/v1/items", &json!({ "name": "unique" }))
+        .await;
     assert_eq!(again.status, 409, "{}", again.body);
     assert_eq!(again.error_code(), "conflict");
 
     let other = create(&app, "other").await;
     let rename = app
-        .put_json(&format!("/api/v1/items/{}", other["id"]), &json!({ "name": "unique" }))
+        .put_json(
+            &format!("/api/v1/items/{}", other["id"]),
+            &json!({ "name": "unique" }),
+        )
         .await;
     assert_eq!(rename.status, 409);
     // Keeping one's own name is not a conflict.
     let same = app
-        .put_json(&format!("/api/v1/items/{}", first["id"]), &json!({ "name": "unique" }))
+        .put_json(
+            &format!("/api/v1/items/{}", first["id"]),
+            &json!({ "name": "unique" }),
+        )
         .await;
     assert_eq!(same.status, 200, "{}", same.body);
 }
@@ -113,7 +136,10 @@ async fn invalid_input_is_a_422() {
         let response = app.post_json("/api/v1/items", &body).await;
         assert_eq!(response.status, 422, "{body}: {}", response.body);
         let code = response.error_code();
-        assert!(code == "validation_failed" || code == "invalid_body", "{code}");
+        assert!(
+            code == "validation_failed" || code == "invalid_body",
+            "{code}"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! Starting the app on 127.0.0.1:0 and a minimal HTTP/1.1 client (one request per connection),
 //! so the tests need no HTTP client crate.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use serde_json::Value;
@@ -19,7 +20,7 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     // Dropped last: the database outlives the server.
-    _db: Option<TestDb>,
+    db: Option<TestDb>,
 }
 
 impl TestApp {
@@ -31,13 +32,15 @@ impl TestApp {
     pub async fn spawn_with(config: HttpConfig) -> Self {
         let db = TestDb::new().await;
         let mut app = Self::serve(db.repository(), config).await;
-        app._db = Some(db);
+        app.db = Some(db);
         app
     }
 
     /// The app on top of a repository the test built itself.
     pub async fn serve(repository: Repository, config: HttpConfig) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -50,7 +53,7 @@ impl TestApp {
             addr,
             shutdown: Some(tx),
             server: Some(server),
-            _db: None,
+            db: None,
         }
     }
 
@@ -72,13 +75,23 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.request("POST", path, Some(&body.to_string()), &[("content-type", "application/json")])
-            .await
+        self.request(
+            "POST",
+            path,
+            Some(&body.to_string()),
+            &[("content-type", "application/json")],
+        )
+        .await
     }
 
     pub async fn put_json(&self, path: &str, body: &Value) -> Response {
-        self.request("PUT", path, Some(&body.to_string()), &[("content-type", "application/json")])
-            .await
+        self.request(
+            "PUT",
+            path,
+            Some(&body.to_string()),
+            &[("content-type", "application/json")],
+        )
+        .await
     }
 
     pub async fn request(
@@ -88,7 +101,9 @@ impl TestApp {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Response {
-        let mut stream = TcpStream::connect(self.addr).await.expect("connect to the app");
+        let mut stream = TcpStream::connect(self.addr)
+            .await
+            .expect("connect to the app");
         let body = body.unwrap_or_default();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
@@ -96,7 +111,7 @@ impl TestApp {
             body.len()
         );
         for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
+            let _ = write!(head, "{name}: {value}\r\n");
         }
         head.push_str("\r\n");
         stream.write_all(head.as_bytes()).await.expect("send head");
@@ -139,7 +154,11 @@ impl Response {
         let chunked = headers
             .iter()
             .any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
-        let body = if chunked { dechunk(body) } else { body.to_owned() };
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
         Self {
             status,
             headers,

@@ -32,7 +32,10 @@ fn admin_options() -> PgConnectOptions {
 impl TestDb {
     pub async fn new() -> Self {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
         let schema = format!(
             "test_{}_{}_{}",
             std::process::id(),
@@ -78,14 +81,20 @@ impl Drop for TestDb {
                 .build()
                 .expect("cleanup runtime");
             runtime.block_on(async {
-                let pool = PgPoolOptions::new().max_connections(1).connect_with(admin).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(admin)
+                    .await?;
                 sqlx::query(&sql).execute(&pool).await?;
                 pool.close().await;
                 Ok::<_, sqlx::Error>(())
             })
         });
         if let Ok(Err(error)) = cleanup.join() {
-            eprintln!("warning: could not drop test schema {}: {error}", self.schema);
+            eprintln!(
+                "warning: could not drop test schema {}: {error}",
+                self.schema
+            );
         }
     }
 }
@@ -93,21 +102,37 @@ impl Drop for TestDb {
 #[tokio::test]
 async fn service_starts_and_reports_unready_while_the_database_is_down() {
     // Nothing listens on port 1: the lazy pool lets the app start anyway.
-    let options = PgConnectOptions::new().host("127.0.0.1").port(1).username("nobody");
+    let options = PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(1)
+        .username("nobody");
     let repository = Repository::new(&DatabaseConfig {
         options,
         max_connections: 1,
     });
-    let app = TestApp::serve(repository, HttpConfig::default()).await;
+    // Shorter than the pool's 3 s acquire timeout, so item requests hit the request timeout.
+    let config = HttpConfig {
+        request_timeout: Duration::from_secs(1),
+        ..HttpConfig::default()
+    };
+    let app = TestApp::serve(repository, config).await;
 
     assert_eq!(app.get("/healthz").await.status, 200);
     let started = std::time::Instant::now();
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 503, "{}", ready.body);
     assert_eq!(ready.json()["checks"]["database"]["status"], "down");
-    assert!(started.elapsed() < Duration::from_secs(3), "readiness must answer quickly");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "readiness must answer quickly"
+    );
 
     let list = app.get("/api/v1/items").await;
-    assert!(list.status == 503 || list.status == 500, "{}", list.body);
-    assert!(!list.body.contains("127.0.0.1"), "no internals leak: {}", list.body);
+    assert_eq!(list.status, 503, "{}", list.body);
+    assert_eq!(list.error_code(), "timeout");
+    assert!(
+        !list.body.contains("127.0.0.1"),
+        "no internals leak: {}",
+        list.body
+    );
 }

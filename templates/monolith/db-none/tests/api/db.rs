@@ -1,0 +1,20 @@
+//! Storage for the tests: a fresh in-memory repository per test.
+
+use crate::app::repository::{DatabaseConfig, Repository};
+
+pub struct TestDb {
+    repository: Repository,
+}
+
+impl TestDb {
+    #[allow(clippy::unused_async)] // same signature as the database-backed variants
+    pub async fn new() -> Self {
+        Self {
+            repository: Repository::new(&DatabaseConfig),
+        }
+    }
+
+    pub fn repository(&self) -> Repository {
+        self.repository.clone()
+    }
+}

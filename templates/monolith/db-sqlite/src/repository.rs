@@ -1,0 +1,214 @@
+//! SQLite storage through sqlx: runtime-checked, parameterized queries (no database needed at
+//! build time) and migrations embedded in the binary.
+
+use std::str::FromStr;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use time::OffsetDateTime;
+
+use crate::config::{ConfigError, Env};
+use crate::domain::{Error, Item, NewItem, Page, Pagination};
+
+/// Where the database file is and how many connections to keep.
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`, e.g. `sqlite://data/app.db?mode=rwc` (`mode=rwc` creates the file).
+    pub options: SqliteConnectOptions,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub max_connections: u32,
+}
+
+impl DatabaseConfig {
+    #[cfg(test)]
+    pub(crate) const EXAMPLE_ENV: [(&'static str, &'static str); 1] =
+        [("DATABASE_URL", "sqlite://data/app.db?mode=rwc")];
+
+    pub(crate) fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+            name: "DATABASE_URL",
+            hint: "e.g. sqlite://data/app.db?mode=rwc",
+        })?;
+        let options = SqliteConnectOptions::from_str(&url)
+            .map_err(|e| ConfigError::invalid("DATABASE_URL", &url, &e))?;
+        let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 10)?)
+            .map_err(|e| ConfigError::invalid("DATABASE_MAX_CONNECTIONS", "", &e))?;
+        Ok(Self {
+            options,
+            max_connections,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Repository {
+    pool: SqlitePool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: i64,
+    name: String,
+    description: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<ItemRow> for Item {
+    fn from(row: ItemRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The columns of [`ItemRow`], spliced into the SQL at compile time with `concat!`: every
+/// query is a static string and every value a bound parameter.
+macro_rules! columns {
+    () => {
+        "id, name, description, created_at, updated_at"
+    };
+}
+
+impl Repository {
+    /// Creates the pool without opening the file yet: the service starts (and reports not
+    /// ready) while the file cannot be opened, and connects once it can. The file's directory is
+    /// created if missing.
+    pub fn new(config: &DatabaseConfig) -> Self {
+        if let Some(dir) = config.options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                if let Err(error) = std::fs::create_dir_all(dir) {
+                    tracing::warn!(%error, dir = %dir.display(), "cannot create the database directory");
+                }
+            }
+        }
+        let options = config
+            .options
+            .clone()
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect_lazy_with(options);
+        Self { pool }
+    }
+
+    /// Applies the migrations embedded from `migrations/`.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        sqlx::migrate!().run(&self.pool).await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
+        let sql = concat!(
+            "INSERT INTO items (name, description, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?3) RETURNING ",
+            columns!()
+        );
+        sqlx::query_as::<_, ItemRow>(sql)
+            .bind(item.name())
+            .bind(item.description())
+            .bind(OffsetDateTime::now_utc())
+            .fetch_one(&self.pool)
+            .await
+            .map(Item::from)
+            .map_err(|e| write_error(e, item))
+    }
+
+    pub async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
+        let sql = concat!("SELECT ", columns!(), " FROM items WHERE id = ?1");
+        let row = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(row.map(Item::from))
+    }
+
+    pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM items ORDER BY id LIMIT ?1 OFFSET ?2"
+        );
+        let rows = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(to_i64(pagination.limit()))
+            .bind(to_i64(pagination.offset()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage)?;
+        let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM items")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(Page {
+            items: rows.into_iter().map(Item::from).collect(),
+            total: u64::try_from(total).unwrap_or_default(),
+            pagination,
+        })
+    }
+
+    pub async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
+        let sql = concat!(
+            "UPDATE items SET name = ?1, description = ?2, updated_at = ?3 \
+             WHERE id = ?4 RETURNING ",
+            columns!()
+        );
+        let row = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(item.name())
+            .bind(item.description())
+            .bind(OffsetDateTime::now_utc())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| write_error(e, item))?;
+        Ok(row.map(Item::from))
+    }
+
+    pub async fn delete(&self, id: i64) -> Result<bool, Error> {
+        let result = sqlx::query("DELETE FROM items WHERE id = ?1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+/// Page arithmetic is bounded by `u32 * u32`, far below `i64::MAX`.
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn write_error(error: sqlx::Error, item: &NewItem) -> Error {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            crate::domain::duplicate_name(item.name())
+        }
+        _ => storage(error),
+    }
+}
+
+/// Connection trouble is "unavailable" (503); everything else is internal (500).
+fn storage(error: sqlx::Error) -> Error {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            Error::Unavailable(error.into())
+        }
+        _ => Error::Internal(error.into()),
+    }
+}
