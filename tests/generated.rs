@@ -248,6 +248,18 @@ fn exercise_api(server: &Server) {
     assert_eq!(deleted.status, 204, "{deleted:?}");
     assert_error(&server.get(&format!("/api/v1/items/{id}")), 404, None);
 
+    // The Docker HEALTHCHECK: distroless has no curl, so the binary probes itself.
+    let probe = |port: u16| {
+        Command::new(shared_target().join("debug").join(BIN))
+            .arg("healthcheck")
+            .env("PORT", port.to_string())
+            .stdin(Stdio::null())
+            .status()
+            .unwrap()
+    };
+    assert!(probe(server.port).success(), "healthcheck failed against a healthy server");
+    assert!(!probe(free_port()).success(), "healthcheck passed with nothing listening");
+
     let metrics = server.get("/metrics");
     assert_eq!(metrics.status, 200);
     assert!(metrics.body.contains("/api/v1/items/{id}"), "metrics are not labelled by route:\n{}", metrics.body);
