@@ -70,3 +70,35 @@ fn render_path(registry: &Handlebars<'_>, path: &str, context: &Context) -> Resu
     }
     Ok(rendered)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::NewArgs;
+    use crate::prompt::Defaults;
+
+    fn context() -> Context {
+        let args = NewArgs { name: Some("order-api".into()), ..NewArgs::default() };
+        Context::new(&Answers::resolve(&args, None, &mut Defaults).unwrap())
+    }
+
+    #[test]
+    fn paths_can_be_templated() {
+        let registry = registry(&[]).unwrap();
+        assert_eq!(render_path(&registry, "src/{{project.snake}}.rs", &context()).unwrap(), "src/order_api.rs");
+        assert_eq!(render_path(&registry, "plain/path.rs", &context()).unwrap(), "plain/path.rs");
+    }
+
+    #[test]
+    fn a_templated_path_cannot_escape_the_project() {
+        let registry = registry(&[]).unwrap();
+        assert!(render_path(&registry, "{{style}}/../../x", &context()).is_err());
+        assert!(render_path(&registry, "/{{style}}", &context()).is_err());
+    }
+
+    #[test]
+    fn strict_mode_rejects_unknown_fields() {
+        let registry = registry(&[]).unwrap();
+        assert!(render_path(&registry, "{{project.nope}}", &context()).is_err());
+    }
+}
