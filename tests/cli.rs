@@ -1,4 +1,5 @@
 //! The command line as a user meets it: messages, exit codes, and what is (not) written.
+#![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
 use std::fs;
 use std::path::Path;

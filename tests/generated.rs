@@ -4,9 +4,11 @@
 //!
 //! Run with `cargo test --test generated -- --ignored --test-threads=1` (what `.ci/run` does).
 //! Every generated project builds into one shared `CARGO_TARGET_DIR` (`target/generated-target`,
-//! or `$ARCHGEN_GENERATED_TARGET`) so dependencies compile once. PostgreSQL comes from
+//! or `$ARCHGEN_GENERATED_TARGET`) so dependencies compile once. The `PostgreSQL` server comes from
 //! `$ARCHGEN_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`).
+#![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
+use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -155,10 +157,10 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>, headers: &[(&st
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(request, "{name}: {value}\r\n");
     }
     if let Some(body) = body {
-        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        let _ = write!(request, "Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
     }
     request.push_str("\r\n");
     request.push_str(body.unwrap_or(""));

@@ -1,5 +1,6 @@
 //! One snapshot per generated case: the whole tree, every file under a header.
 //! Review changes with `cargo insta review` (or by reading the `.snap.new` diff).
+#![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
 mod common;
 
