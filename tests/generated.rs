@@ -32,9 +32,11 @@ fn postgres_server() -> String {
     std::env::var("ARCHGEN_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
-/// Generates the project with the real binary into `target/generated/<case>`.
+/// Generates the project with the real binary into a temp dir outside this repository, so that
+/// nothing of ours (rustfmt.toml, clippy.toml) applies to it.
 fn generate(db: &str) -> PathBuf {
-    let dir = repo_target().join("generated").join(format!("monolith-{db}"));
+    let dir =
+        std::env::temp_dir().join(format!("archgen-generated-{}", std::process::id())).join(format!("monolith-{db}"));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -278,6 +280,34 @@ fn run_binary(args: &[&str], database_url: &str) {
     assert!(status.success(), "`{BIN} {}` failed", args.join(" "));
 }
 
+fn postgres_addr() -> String {
+    let server = postgres_server();
+    let host_port = server.rsplit('@').next().unwrap_or(&server);
+    host_port.trim_start_matches("postgres://").to_owned()
+}
+
+/// A TCP forwarder from `127.0.0.1:port` to `upstream`, for the rest of the test process.
+fn spawn_proxy(port: u16, upstream: String) {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let Ok(server) = TcpStream::connect(&upstream) else { continue };
+            pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+            pipe(server, client);
+        }
+    });
+}
+
+/// Copies `from` into `to` on a thread; when either side closes, both are shut down so the
+/// database sees its connection end.
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = from.shutdown(std::net::Shutdown::Both);
+        let _ = to.shutdown(std::net::Shutdown::Both);
+    });
+}
+
 fn psql(sql: &str) {
     let status = Command::new("psql")
         .arg(format!("{}/postgres", postgres_server()))
@@ -310,8 +340,17 @@ fn monolith_postgres_builds_tests_and_runs() {
     assert_eq!(orphan.get("/healthz").status, 200);
     assert!(orphan.terminate().success(), "unclean exit on SIGTERM");
 
+    // The database "comes back": a proxy starts on the port the instance was given.
+    let (proxy_port, upstream) = (free_port(), postgres_addr());
+    let later = Server::start(Some(&format!("postgres://postgres@127.0.0.1:{proxy_port}/{database}")));
+    assert_eq!(later.get("/readyz").status, 503, "ready before its database exists");
+    spawn_proxy(proxy_port, upstream);
+    later.wait_until(|s| s.get("/readyz").status == 200);
+    assert!(later.terminate().success(), "unclean exit on SIGTERM");
+
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
-    psql(&format!("DROP DATABASE IF EXISTS {database}"));
+    psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
@@ -324,6 +363,7 @@ fn monolith_sqlite_builds_tests_and_runs() {
     let server = Server::start(Some(&url));
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
+    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
@@ -334,4 +374,5 @@ fn monolith_without_database_builds_tests_and_runs() {
     let server = Server::start(None);
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
+    let _ = std::fs::remove_dir_all(project);
 }
