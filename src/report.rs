@@ -76,20 +76,21 @@ fn summary(g: &Generated) -> String {
     let _ = writeln!(out, "\nNext steps:\n  cd {dir}");
     match g.answers.db {
         crate::cli::Db::Postgres => {
-            let _ = writeln!(out, "  docker compose up -d postgres     # a local database\n  cp .env.example .env");
-            let _ = writeln!(out, "  cargo run -- migrate && cargo run  # http://localhost:8080/healthz");
+            let _ =
+                writeln!(out, "  docker compose up --detach --wait postgres   # or any PostgreSQL: see .env.example");
+            let _ = writeln!(out, "  set -a && . ./.env.example && set +a         # the settings, into this shell");
+            let _ = writeln!(out, "  cargo run -- migrate && cargo run            # http://localhost:8080/healthz");
         }
         crate::cli::Db::Sqlite => {
-            let _ = writeln!(
-                out,
-                "  cp .env.example .env\n  cargo run -- migrate && cargo run  # http://localhost:8080/healthz"
-            );
+            let _ = writeln!(out, "  set -a && . ./.env.example && set +a         # the settings, into this shell");
+            let _ = writeln!(out, "  cargo run -- migrate && cargo run            # http://localhost:8080/healthz");
         }
         crate::cli::Db::None => {
-            let _ = writeln!(out, "  cargo run                          # http://localhost:8080/healthz");
+            let _ = writeln!(out, "  cargo run                                    # http://localhost:8080/healthz");
         }
     }
-    let _ = writeln!(out, "  cargo test\n  docker compose up --build          # the whole stack in containers");
+    let _ =
+        writeln!(out, "  cargo test\n  docker compose up --build                    # the whole stack in containers");
     let _ = writeln!(out, "\nSame project without questions:\n  {}", g.answers.command_line(Some(&g.target)));
     out
 }
