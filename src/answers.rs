@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Choice, Ci, Db, NewArgs, Style};
+use crate::cli::{Choice, Ci, Db, Events, NewArgs, Platform, Style};
 use crate::error::{Error, Result};
 use crate::names::Names;
 use crate::prompt::Prompter;
@@ -26,6 +27,12 @@ pub struct AnswersFile {
     pub style: Option<Style>,
     pub db: Option<Db>,
     pub ci: Option<Ci>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Events>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
 }
 
 impl AnswersFile {
@@ -61,6 +68,12 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The services a microservices project starts with when none are given.
+pub const DEFAULT_SERVICES: &[&str] = &["users", "orders"];
+
+/// Names a service cannot take: the workspace already has crates by these names.
+const RESERVED_SERVICES: &[&str] = &["gateway", "common"];
+
 /// Everything a project is generated from, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
@@ -69,27 +82,94 @@ pub struct Answers {
     pub style: Style,
     pub db: Db,
     pub ci: Ci,
+    /// Microservices: the services in the order given; empty for the other styles.
+    pub services: Vec<Names>,
+    /// Microservices: the event transport; `None` for the other styles.
+    pub events: Option<Events>,
+    /// Serverless: the platform; `None` for the other styles.
+    pub platform: Option<Platform>,
+}
+
+/// The databases each style supports, default first.
+fn databases(style: Style) -> &'static [Db] {
+    match style {
+        Style::Monolith => &[Db::Postgres, Db::Sqlite, Db::None],
+        Style::Microservices => &[Db::Postgres],
+        Style::Serverless => &[Db::Postgres, Db::None],
+    }
 }
 
 impl Answers {
     /// Resolves flags, the answers file and prompts into validated answers.
     ///
     /// # Errors
-    /// A missing name without a terminal, an invalid name, or a style that is not built yet.
+    /// A missing name without a terminal, an invalid name or service, an option that does not
+    /// apply to the style, or a style that is not built yet.
     pub fn resolve(args: &NewArgs, file: Option<&AnswersFile>, prompter: &mut dyn Prompter) -> Result<Self> {
         let file = file.cloned().unwrap_or_default();
         let name = match args.name.clone().or(file.name) {
             Some(name) => name,
-            None => prompter.name()?.ok_or(Error::MissingName)?,
+            None => prompter
+                .input("Project name", None, &|input| Names::new(input).map(|_| ()))?
+                .ok_or(Error::MissingName)?,
         };
         let names = Names::new(&name)?;
-        let style = pick(args.style.or(file.style), prompter, "Architecture style")?;
-        if style != Style::Monolith {
+        let style = pick(args.style.or(file.style), Style::value_variants(), prompter, "Architecture style")?;
+        if !crate::plan::available(style) {
             return Err(Error::StyleNotAvailable { style: style.name() });
         }
-        let db = pick(args.db.or(file.db), prompter, "Database")?;
-        let ci = pick(args.ci.or(file.ci), prompter, "CI provider")?;
-        Ok(Self { name, names, style, db, ci })
+        let services_given = args.services.clone().or(file.services);
+        let events_given = args.events.or(file.events);
+        let platform_given = args.platform.or(file.platform);
+        let (services, events, platform) = match style {
+            Style::Microservices => {
+                let list = if let Some(list) = services_given {
+                    list
+                } else {
+                    let default = DEFAULT_SERVICES.join(",");
+                    let answer = prompter.input("Services (comma-separated)", Some(&default), &|input| {
+                        services(&split_list(input)).map(|_| ())
+                    })?;
+                    split_list(&answer.unwrap_or(default))
+                };
+                let events = pick(events_given, Events::value_variants(), prompter, "Events between services")?;
+                (services(&list)?, Some(events), None)
+            }
+            Style::Serverless => {
+                refuse(services_given.is_some(), "--services", style)?;
+                refuse(events_given.is_some(), "--events", style)?;
+                (Vec::new(), None, Some(pick(platform_given, Platform::value_variants(), prompter, "Platform")?))
+            }
+            Style::Monolith => {
+                refuse(services_given.is_some(), "--services", style)?;
+                refuse(events_given.is_some(), "--events", style)?;
+                refuse(platform_given.is_some(), "--platform", style)?;
+                (Vec::new(), None, None)
+            }
+        };
+        let db = pick(args.db.or(file.db), databases(style), prompter, "Database")?;
+        if !databases(style).contains(&db) {
+            return Err(Error::UnsupportedOption {
+                option: format!("--db {}", db.name()),
+                style: style.name(),
+                supported: databases(style).iter().map(|d| d.name()).collect::<Vec<_>>().join(", "),
+            });
+        }
+        let ci = pick(args.ci.or(file.ci), Ci::value_variants(), prompter, "CI provider")?;
+        Ok(Self { name, names, style, db, ci, services, events, platform })
+    }
+
+    /// These answers with one more service (for `add service`).
+    ///
+    /// # Errors
+    /// The project is not a microservices project, or the name is invalid or taken.
+    pub fn with_service(&self, name: &str) -> Result<Self> {
+        if self.style != Style::Microservices {
+            return Err(Error::NotMicroservices { style: self.style.name() });
+        }
+        let mut list: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
+        list.push(name.to_owned());
+        Ok(Self { services: services(&list)?, ..self.clone() })
     }
 
     /// The answers as recorded in the generated project.
@@ -101,6 +181,10 @@ impl Answers {
             style: Some(self.style),
             db: Some(self.db),
             ci: Some(self.ci),
+            services: (self.style == Style::Microservices)
+                .then(|| self.services.iter().map(|s| s.name.clone()).collect()),
+            events: self.events,
+            platform: self.platform,
         }
     }
 
@@ -117,13 +201,24 @@ impl Answers {
     /// only when it differs from the default `./NAME`.
     #[must_use]
     pub fn command_line(&self, output: Option<&Path>) -> String {
-        let mut line = format!(
-            "cargo archgen new {} --style {} --db {} --ci {}",
-            self.name,
-            self.style.name(),
-            self.db.name(),
-            self.ci.name()
-        );
+        let mut line = format!("cargo archgen new {} --style {}", self.name, self.style.name());
+        if !self.services.is_empty() {
+            let list: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+            line.push_str(" --services ");
+            line.push_str(&list.join(","));
+        }
+        if let Some(events) = self.events {
+            line.push_str(" --events ");
+            line.push_str(events.name());
+        }
+        if let Some(platform) = self.platform {
+            line.push_str(" --platform ");
+            line.push_str(platform.name());
+        }
+        line.push_str(" --db ");
+        line.push_str(self.db.name());
+        line.push_str(" --ci ");
+        line.push_str(self.ci.name());
         if let Some(dir) = output.filter(|dir| *dir != Path::new(&self.name)) {
             line.push_str(" --output ");
             line.push_str(&shell_quote(&dir.display().to_string()));
@@ -131,6 +226,55 @@ impl Answers {
         line.push_str(" --yes");
         line
     }
+}
+
+fn split_list(input: &str) -> Vec<String> {
+    input.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// Validates a service list: at least one, each a valid name, unique, none reserved.
+fn services(list: &[String]) -> Result<Vec<Names>> {
+    if list.is_empty() {
+        return Err(Error::InvalidService {
+            name: String::new(),
+            reason: "no services given".into(),
+            suggestion: DEFAULT_SERVICES.join(","),
+        });
+    }
+    let mut out: Vec<Names> = Vec::with_capacity(list.len());
+    for name in list {
+        let names = Names::new(name).map_err(|e| match e {
+            Error::InvalidName { name, reason, suggestion } => Error::InvalidService { name, reason, suggestion },
+            other => other,
+        })?;
+        if RESERVED_SERVICES.contains(&name.as_str()) {
+            return Err(Error::InvalidService {
+                name: name.clone(),
+                reason: "the workspace already has a crate by that name".into(),
+                suggestion: format!("{name}-service"),
+            });
+        }
+        if out.iter().any(|s| s.snake == names.snake) {
+            return Err(Error::InvalidService {
+                name: name.clone(),
+                reason: "it is listed twice".into(),
+                suggestion: format!("{name}-2"),
+            });
+        }
+        out.push(names);
+    }
+    Ok(out)
+}
+
+fn refuse(given: bool, option: &str, style: Style) -> Result<()> {
+    if given {
+        return Err(Error::UnsupportedOption {
+            option: option.to_owned(),
+            style: style.name(),
+            supported: "leave it out".into(),
+        });
+    }
+    Ok(())
 }
 
 fn shell_quote(s: &str) -> String {
@@ -141,15 +285,22 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-fn pick<T: Choice>(given: Option<T>, prompter: &mut dyn Prompter, question: &str) -> Result<T> {
+fn pick<T: Choice + PartialEq>(
+    given: Option<T>,
+    allowed: &[T],
+    prompter: &mut dyn Prompter,
+    question: &str,
+) -> Result<T> {
     if let Some(value) = given {
         return Ok(value);
     }
-    let options: Vec<(&'static str, &'static str)> =
-        T::value_variants().iter().map(|v| (v.name(), v.guidance())).collect();
-    let default = T::value_variants().iter().position(|v| v.name() == T::default_value().name()).unwrap_or(0);
+    let default = allowed.iter().position(|v| *v == T::default_value()).unwrap_or(0);
+    if allowed.len() == 1 {
+        return Ok(allowed[0]);
+    }
+    let options: Vec<(&'static str, &'static str)> = allowed.iter().map(|v| (v.name(), v.guidance())).collect();
     let chosen = prompter.select(question, &options, default)?;
-    Ok(T::value_variants().get(chosen).copied().unwrap_or_else(T::default_value))
+    Ok(allowed.get(chosen).copied().unwrap_or(allowed[default]))
 }
 
 #[cfg(test)]

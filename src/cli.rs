@@ -12,7 +12,10 @@ Examples:
   cargo archgen new shop --yes                # monolith + postgres + GitHub Actions
   cargo archgen new shop --db sqlite --ci gitlab --output ./services/shop
   cargo archgen new --answers shop/archgen.toml --output shop-copy   # replay a run
-  cargo archgen new shop --dry-run --json     # list what would be written";
+  cargo archgen new shop --dry-run --json     # list what would be written
+  cargo archgen new shop --style microservices --services users,orders,billing
+  cargo archgen new shop --style serverless --platform knative --db none
+  cargo archgen add service payments          # inside a generated microservices project";
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo-archgen", bin_name = "cargo archgen", version, about, after_help = EXAMPLES)]
@@ -26,11 +29,36 @@ pub enum Command {
     /// Generate a new project
     #[command(after_help = EXAMPLES)]
     New(NewArgs),
+    /// Add a part to a generated project (run inside it)
+    #[command(subcommand)]
+    Add(AddCommand),
     /// Print a shell completion script to stdout
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddCommand {
+    /// Add a service to a generated microservices project: crate, workspace member, gateway
+    /// route, compose entry, Kubernetes manifests, CI matrix entry and docs
+    Service(AddServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddServiceArgs {
+    /// Service name: lowercase letters, digits and dashes, e.g. `billing`
+    pub name: String,
+    /// The generated project (the directory holding `archgen.toml`)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+    /// List the files that would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result (or the error) as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Default, Args)]
@@ -47,6 +75,15 @@ pub struct NewArgs {
     /// CI provider [default: github]
     #[arg(long, value_enum)]
     pub ci: Option<Ci>,
+    /// Microservices only: the services, comma-separated [default: users,orders]
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub services: Option<Vec<String>>,
+    /// Microservices only: how services exchange events [default: nats]
+    #[arg(long, value_enum)]
+    pub events: Option<Events>,
+    /// Serverless only: where the functions run [default: aws-lambda]
+    #[arg(long, value_enum)]
+    pub platform: Option<Platform>,
     /// Directory to create the project in [default: ./NAME]
     #[arg(long, short, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -164,6 +201,56 @@ impl Choice for Ci {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Events {
+    Nats,
+    None,
+}
+
+impl Choice for Events {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Nats => "nats",
+            Self::None => "none",
+        }
+    }
+    fn guidance(self) -> &'static str {
+        match self {
+            Self::Nats => "typed, versioned events over NATS JetStream with idempotent consumers",
+            Self::None => "no messaging: services talk over HTTP only",
+        }
+    }
+    fn default_value() -> Self {
+        Self::Nats
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    AwsLambda,
+    Knative,
+}
+
+impl Choice for Platform {
+    fn name(self) -> &'static str {
+        match self {
+            Self::AwsLambda => "aws-lambda",
+            Self::Knative => "knative",
+        }
+    }
+    fn guidance(self) -> &'static str {
+        match self {
+            Self::AwsLambda => "AWS Lambda functions (HTTP API + SQS worker) deployed with SAM",
+            Self::Knative => "Knative Services on your Kubernetes cluster, scale to zero",
+        }
+    }
+    fn default_value() -> Self {
+        Self::AwsLambda
+    }
+}
+
 /// Parses the process arguments, accepting both `cargo archgen …` and `cargo-archgen …`.
 ///
 /// Cargo runs a subcommand as `cargo-archgen archgen …`, so that extra word is dropped.
@@ -199,6 +286,8 @@ mod tests {
         consistent::<Style>();
         consistent::<Db>();
         consistent::<Ci>();
+        consistent::<Events>();
+        consistent::<Platform>();
     }
 
     #[test]

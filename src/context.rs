@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::answers::Answers;
-use crate::cli::{Choice, Ci, Db};
+use crate::cli::{Choice, Ci, Db, Events, Platform};
 use crate::names::Names;
 
 #[derive(Debug, Clone, Serialize)]
@@ -14,6 +14,39 @@ pub struct Context {
     pub style: &'static str,
     pub db: DbContext,
     pub ci: CiContext,
+    /// Microservices: every service in order; empty for the other styles.
+    pub services: Vec<ServiceContext>,
+    /// The service a per-service template is rendered for; absent elsewhere, so strict mode
+    /// rejects a shared template that reads it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceContext>,
+    pub events: EventsContext,
+    pub platform: PlatformContext,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceContext {
+    #[serde(flatten)]
+    pub names: Names,
+    /// Local port: the gateway has 8080, service `i` has `8081 + i`.
+    pub port: u16,
+    pub index: usize,
+    pub first: bool,
+    pub last: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventsContext {
+    pub kind: &'static str,
+    pub nats: bool,
+    pub none: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformContext {
+    pub kind: &'static str,
+    pub aws_lambda: bool,
+    pub knative: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -52,6 +85,35 @@ impl Context {
                 any: db != Db::None,
             },
             ci: CiContext { kind: ci.name(), github: ci == Ci::Github, gitlab: ci == Ci::Gitlab, none: ci == Ci::None },
+            services: answers
+                .services
+                .iter()
+                .enumerate()
+                .map(|(index, names)| ServiceContext {
+                    names: names.clone(),
+                    port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
+                    index,
+                    first: index == 0,
+                    last: index + 1 == answers.services.len(),
+                })
+                .collect(),
+            service: None,
+            events: EventsContext {
+                kind: answers.events.map_or("none", Events::name),
+                nats: answers.events == Some(Events::Nats),
+                none: answers.events != Some(Events::Nats),
+            },
+            platform: PlatformContext {
+                kind: answers.platform.map_or("none", Platform::name),
+                aws_lambda: answers.platform == Some(Platform::AwsLambda),
+                knative: answers.platform == Some(Platform::Knative),
+            },
         }
+    }
+
+    /// The context for one service's per-service templates.
+    #[must_use]
+    pub fn for_service(&self, index: usize) -> Self {
+        Self { service: self.services.get(index).cloned(), ..self.clone() }
     }
 }

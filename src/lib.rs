@@ -3,6 +3,7 @@
 //! Data flows one way: [`cli`] → [`answers::Answers::resolve`] → [`plan::plan`] →
 //! [`render::render`] → [`write::write`] → [`vcs::init`], and [`report`] prints the outcome.
 
+pub mod add;
 pub mod answers;
 pub mod cli;
 pub mod context;
@@ -24,6 +25,8 @@ pub use error::{Error, Result};
 pub enum Outcome {
     /// `new` generated (or, with `--dry-run`, would generate) a project.
     Generated(Box<Generated>),
+    /// `add service` added (or, with `--dry-run`, would add) a service.
+    Added(Box<add::Added>),
     /// `completions` printed a completion script.
     Printed,
 }
@@ -45,6 +48,9 @@ pub struct Generated {
 pub fn run(cli: &cli::Cli) -> Result<Outcome> {
     match &cli.command {
         cli::Command::New(args) => new_project(args).map(|g| Outcome::Generated(Box::new(g))),
+        cli::Command::Add(cli::AddCommand::Service(args)) => {
+            add::add_service(args).map(|a| Outcome::Added(Box::new(a)))
+        }
         cli::Command::Completions { shell } => {
             cli::print_completions(*shell);
             Ok(Outcome::Printed)

@@ -1,15 +1,15 @@
 //! The one place that decides which template files a project gets.
 //!
 //! Templates are grouped in *layers* (folders under `templates/`); the plan picks the layers for
-//! the answers and every file of a layer lands at the same relative path in the project. A path
-//! may come from one layer only, so no layer silently overrides another.
-
-use std::collections::BTreeMap;
+//! the answers and every file of a layer lands at the same relative path in the project. A
+//! per-service layer is applied once per service (its paths name `{{service.kebab}}`). A path
+//! may come from one layer only, so no layer silently overrides another (checked in
+//! [`crate::render`], after paths are rendered).
 
 use include_dir::{Dir, File, include_dir};
 
 use crate::answers::Answers;
-use crate::cli::{Choice, Ci, Db, Style};
+use crate::cli::{Ci, Db, Events, Platform, Style};
 use crate::error::{Error, Result};
 
 /// Every template, embedded in the binary.
@@ -18,6 +18,32 @@ pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates
 /// Files with this suffix are rendered with Handlebars (and lose the suffix); others are copied.
 pub const TEMPLATE_SUFFIX: &str = ".hbs";
 
+/// Whether a style's templates are complete; the others answer "not available yet".
+#[must_use]
+pub fn available(style: Style) -> bool {
+    match style {
+        Style::Monolith => true,
+        Style::Microservices => TEMPLATES.get_dir("microservices").is_some(),
+        Style::Serverless => TEMPLATES.get_dir("serverless").is_some(),
+    }
+}
+
+/// A folder of templates, applied once, or once per service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    pub dir: String,
+    pub per_service: bool,
+}
+
+impl Layer {
+    fn once(dir: impl Into<String>) -> Self {
+        Self { dir: dir.into(), per_service: false }
+    }
+    fn per_service(dir: impl Into<String>) -> Self {
+        Self { dir: dir.into(), per_service: true }
+    }
+}
+
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
 pub struct FileSpec {
@@ -25,59 +51,92 @@ pub struct FileSpec {
     /// Output path relative to the project root, `/`-separated; may itself contain `{{…}}`.
     pub output: String,
     pub render: bool,
+    /// For a per-service layer: the index of the service it is rendered for.
+    pub service: Option<usize>,
+    pub layer: String,
 }
 
-/// The template layers for these answers, in order.
-///
-/// # Errors
-/// [`Error::StyleNotAvailable`] for a style that has no templates yet.
-pub fn layers(answers: &Answers) -> Result<Vec<&'static str>> {
-    match answers.style {
-        Style::Monolith => {
-            let db = match answers.db {
-                Db::Postgres => "monolith/db-postgres",
-                Db::Sqlite => "monolith/db-sqlite",
-                Db::None => "monolith/db-none",
-            };
-            let ci = match answers.ci {
-                Ci::Github => Some("monolith/ci-github"),
-                Ci::Gitlab => Some("monolith/ci-gitlab"),
-                Ci::None => None,
-            };
-            Ok(["shared", "monolith/base", db].into_iter().chain(ci).collect())
-        }
-        style @ (Style::Microservices | Style::Serverless) => Err(Error::StyleNotAvailable { style: style.name() }),
+fn ci_layer(style: &str, ci: Ci) -> Option<Layer> {
+    match ci {
+        Ci::Github => Some(Layer::once(format!("{style}/ci-github"))),
+        Ci::Gitlab => Some(Layer::once(format!("{style}/ci-gitlab"))),
+        Ci::None => None,
     }
 }
 
-/// The files for these answers, sorted by output path.
+/// The template layers for these answers, in order.
+#[must_use]
+pub fn layers(answers: &Answers) -> Vec<Layer> {
+    let mut layers = vec![Layer::once("shared")];
+    match answers.style {
+        Style::Monolith => {
+            layers.push(Layer::once("monolith/base"));
+            layers.push(Layer::once(match answers.db {
+                Db::Postgres => "monolith/db-postgres",
+                Db::Sqlite => "monolith/db-sqlite",
+                Db::None => "monolith/db-none",
+            }));
+            layers.extend(ci_layer("monolith", answers.ci));
+        }
+        Style::Microservices => {
+            layers.push(Layer::once("microservices/base"));
+            layers.push(Layer::per_service("microservices/service"));
+            if answers.events == Some(Events::Nats) {
+                layers.push(Layer::once("microservices/events-nats"));
+                layers.push(Layer::per_service("microservices/service-events-nats"));
+            }
+            layers.extend(ci_layer("microservices", answers.ci));
+        }
+        Style::Serverless => {
+            let platform = match answers.platform {
+                Some(Platform::Knative) => "serverless/knative",
+                Some(Platform::AwsLambda) | None => "serverless/aws-lambda",
+            };
+            if TEMPLATES.get_dir("serverless/shared").is_some() {
+                layers.push(Layer::once("serverless/shared"));
+            }
+            layers.push(Layer::once(format!("{platform}/base")));
+            layers.push(Layer::once(match answers.db {
+                Db::Postgres | Db::Sqlite => format!("{platform}/db-postgres"),
+                Db::None => format!("{platform}/db-none"),
+            }));
+            layers.extend(ci_layer(platform, answers.ci));
+        }
+    }
+    layers
+}
+
+/// The files for these answers, in layer order.
 ///
 /// # Errors
-/// A missing layer or two layers that produce the same path: both are bugs in the templates.
+/// A missing layer: a bug in the templates.
 pub fn plan(answers: &Answers) -> Result<Vec<FileSpec>> {
-    let mut files: BTreeMap<String, (FileSpec, &str)> = BTreeMap::new();
-    for layer in layers(answers)? {
-        let dir =
-            TEMPLATES.get_dir(layer).ok_or_else(|| Error::Template(format!("template layer `{layer}` is missing")))?;
+    let mut files = Vec::new();
+    for layer in layers(answers) {
+        let dir = TEMPLATES
+            .get_dir(&layer.dir)
+            .ok_or_else(|| Error::Template(format!("template layer `{}` is missing", layer.dir)))?;
         let mut sources = Vec::new();
         collect(dir, &mut sources);
+        sources.sort_by_key(|f| f.path());
+        let instances: Vec<Option<usize>> =
+            if layer.per_service { (0..answers.services.len()).map(Some).collect() } else { vec![None] };
         for source in sources {
             let relative = source
                 .path()
-                .strip_prefix(layer)
-                .map_err(|_| Error::Template(format!("{} is outside layer {layer}", source.path().display())))?;
+                .strip_prefix(&layer.dir)
+                .map_err(|_| Error::Template(format!("{} is outside layer {}", source.path().display(), layer.dir)))?;
             let relative = relative.to_string_lossy().replace('\\', "/");
             let (output, render) = match relative.strip_suffix(TEMPLATE_SUFFIX) {
                 Some(stripped) => (stripped.to_owned(), true),
                 None => (relative, false),
             };
-            if let Some((_, other)) = files.get(&output) {
-                return Err(Error::Template(format!("`{output}` comes from both `{other}` and `{layer}`")));
+            for &service in &instances {
+                files.push(FileSpec { source, output: output.clone(), render, service, layer: layer.dir.clone() });
             }
-            files.insert(output.clone(), (FileSpec { source, output, render }, layer));
         }
     }
-    Ok(files.into_values().map(|(spec, _)| spec).collect())
+    Ok(files)
 }
 
 fn collect(dir: &'static Dir<'static>, out: &mut Vec<&'static File<'static>>) {

@@ -7,11 +7,17 @@ use crate::error::{Error, Result};
 
 /// Asks the user for answers that flags and the answers file left open.
 pub trait Prompter {
-    /// The project name, or `None` when there is nobody to ask.
+    /// A line of text that `validate` accepts, or `None` when there is nobody to ask (the caller
+    /// then takes `default` or fails).
     ///
     /// # Errors
     /// The prompt itself failed (e.g. the user pressed Ctrl-C).
-    fn name(&mut self) -> Result<Option<String>>;
+    fn input(
+        &mut self,
+        prompt: &str,
+        default: Option<&str>,
+        validate: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<Option<String>>;
 
     /// The index of the chosen option; `options` are `(value, one line of guidance)`.
     ///
@@ -26,7 +32,7 @@ pub trait Prompter {
 pub struct Defaults;
 
 impl Prompter for Defaults {
-    fn name(&mut self) -> Result<Option<String>> {
+    fn input(&mut self, _: &str, _: Option<&str>, _: &dyn Fn(&str) -> Result<()>) -> Result<Option<String>> {
         Ok(None)
     }
 
@@ -40,15 +46,19 @@ impl Prompter for Defaults {
 pub struct Terminal;
 
 impl Prompter for Terminal {
-    fn name(&mut self) -> Result<Option<String>> {
-        dialoguer::Input::<String>::new()
-            .with_prompt("Project name")
-            .validate_with(|input: &String| {
-                crate::names::Names::new(input).map(|_| ()).map_err(|e| format!("{e} ({})", e.help()))
-            })
-            .interact_text()
-            .map(Some)
-            .map_err(|e| Error::Prompt(e.to_string()))
+    fn input(
+        &mut self,
+        prompt: &str,
+        default: Option<&str>,
+        validate: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<Option<String>> {
+        let mut input = dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .validate_with(|input: &String| validate(input).map_err(|e| format!("{e} ({})", e.help())));
+        if let Some(default) = default {
+            input = input.default(default.to_owned());
+        }
+        input.interact_text().map(Some).map_err(|e| Error::Prompt(e.to_string()))
     }
 
     fn select(&mut self, question: &str, options: &[(&str, &str)], default: usize) -> Result<usize> {

@@ -19,17 +19,23 @@ pub type Tree = BTreeMap<String, String>;
 pub fn render(answers: &Answers) -> Result<Tree> {
     let files = plan::plan(answers)?;
     let context = Context::new(answers);
+    let per_service: Vec<Context> = (0..answers.services.len()).map(|i| context.for_service(i)).collect();
     let registry = registry(&files)?;
     let mut tree = Tree::new();
+    let mut origin: BTreeMap<String, &str> = BTreeMap::new();
     for spec in &files {
-        let path = render_path(&registry, &spec.output, &context)?;
+        let context = spec.service.and_then(|i| per_service.get(i)).unwrap_or(&context);
+        let path = render_path(&registry, &spec.output, context)?;
         let body = if spec.render {
             registry
-                .render(&template_name(spec), &context)
+                .render(&template_name(spec), context)
                 .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))?
         } else {
             utf8(spec)?.to_owned()
         };
+        if let Some(other) = origin.insert(path.clone(), &spec.layer) {
+            return Err(Error::Template(format!("`{path}` comes from both `{other}` and `{}`", spec.layer)));
+        }
         tree.insert(path, body.replace("\r\n", "\n"));
     }
     tree.insert(answers::FILE_NAME.to_owned(), answers.to_toml());

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use crate::cli::{Choice, Cli, Command};
+use crate::add::Added;
+use crate::cli::{AddCommand, Choice, Cli, Command};
 use crate::error::Error;
 use crate::vcs::GitOutcome;
 use crate::{Generated, Outcome};
@@ -13,10 +14,16 @@ use crate::{Generated, Outcome};
 /// Prints the outcome and turns it into the process exit code.
 #[must_use]
 pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
-    let json = matches!(&cli.command, Command::New(args) if args.json);
+    let json = match &cli.command {
+        Command::New(args) => args.json,
+        Command::Add(AddCommand::Service(args)) => args.json,
+        Command::Completions { .. } => false,
+    };
     match result {
         Ok(Outcome::Generated(generated)) if json => println!("{}", success_json(&generated)),
         Ok(Outcome::Generated(generated)) => print!("{}", summary(&generated)),
+        Ok(Outcome::Added(added)) if json => println!("{}", added_json(&added)),
+        Ok(Outcome::Added(added)) => print!("{}", added_summary(&added)),
         Ok(Outcome::Printed) => {}
         Err(error) if json => {
             println!(
@@ -92,5 +99,36 @@ fn summary(g: &Generated) -> String {
     let _ =
         writeln!(out, "  cargo test\n  docker compose up --build                    # the whole stack in containers");
     let _ = writeln!(out, "\nSame project without questions:\n  {}", g.answers.command_line(Some(&g.target)));
+    out
+}
+
+fn added_json(a: &Added) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "dry_run": a.dry_run,
+        "path": a.project.display().to_string(),
+        "service": a.service,
+        "answers": a.answers.to_file(),
+        "changes": a.changes,
+    })
+}
+
+fn added_summary(a: &Added) -> String {
+    let mut out = String::new();
+    let verb = if a.dry_run { "Would add" } else { "Added" };
+    let _ = writeln!(out, "{verb} service `{}` to {} ({} files):", a.service, a.project.display(), a.changes.len());
+    for change in &a.changes {
+        let kind = match change.kind {
+            crate::add::ChangeKind::Created => "created",
+            crate::add::ChangeKind::Updated => "updated",
+            crate::add::ChangeKind::Merged => "merged with your edits",
+        };
+        let _ = writeln!(out, "  {kind:<22}  {}", change.path);
+    }
+    if a.dry_run {
+        let _ = writeln!(out, "Nothing was changed (--dry-run).");
+    } else {
+        let _ = writeln!(out, "\nNext steps:\n  cargo build && cargo test\n  docker compose up --build");
+    }
     out
 }

@@ -66,8 +66,25 @@ pub fn write(tree: &Tree, target: &Path, force: bool) -> Result<()> {
         fs::remove_dir(target).map_err(write_error(target))?;
         return move_dir(stage, target);
     }
-    for relative in tree.keys() {
-        let to = target.join(relative);
+    move_files(&stage, tree.keys(), target)
+}
+
+/// Writes `files` into the existing directory `root`, replacing files of the same path: all are
+/// staged first, so a failure while writing changes nothing.
+///
+/// # Errors
+/// A file cannot be written.
+pub fn update(files: &Tree, root: &Path) -> Result<()> {
+    let stage = tempfile::Builder::new().prefix(".archgen-staging-").tempdir_in(root).map_err(write_error(root))?;
+    for (relative, body) in files {
+        write_file(&stage.path().join(relative), body)?;
+    }
+    move_files(&stage, files.keys(), root)
+}
+
+fn move_files<'a>(stage: &tempfile::TempDir, paths: impl Iterator<Item = &'a String>, root: &Path) -> Result<()> {
+    for relative in paths {
+        let to = root.join(relative);
         if let Some(dir) = to.parent() {
             fs::create_dir_all(dir).map_err(write_error(dir))?;
         }
