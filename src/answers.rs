@@ -167,6 +167,13 @@ impl Answers {
         if self.style != Style::Microservices {
             return Err(Error::NotMicroservices { style: self.style.name() });
         }
+        if self.services.iter().any(|s| s.name == name) {
+            return Err(Error::InvalidService {
+                name: name.to_owned(),
+                reason: "the project already has this service".into(),
+                suggestion: format!("{name}-2"),
+            });
+        }
         let mut list: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
         list.push(name.to_owned());
         Ok(Self { services: services(&list)?, ..self.clone() })
