@@ -16,11 +16,25 @@ export ARCHGEN_VENV
 rm -rf "$out"
 mkdir -p "$out"
 dirs=()
-for db in postgres sqlite none; do
-  for ci in github gitlab none; do
-    dir=$out/monolith-$db-$ci
-    "$bin" new shop-api --style monolith --db "$db" --ci "$ci" --output "$dir" --no-git --yes >/dev/null
-    dirs+=("$dir")
+# generate ID ARGS...: one case into $out/ID.
+generate() {
+  local id=$1
+  shift
+  "$bin" new shop-api "$@" --output "$out/$id" --no-git --yes >/dev/null
+  dirs+=("$out/$id")
+}
+
+for ci in github gitlab none; do
+  for db in postgres sqlite none; do
+    generate "monolith-$db-$ci" --style monolith --db "$db" --ci "$ci"
+  done
+  for events in nats none; do
+    generate "microservices-$events-$ci" --style microservices --services users,orders --events "$events" --ci "$ci"
+  done
+  for platform in aws-lambda knative; do
+    for db in postgres none; do
+      generate "serverless-$platform-$db-$ci" --style serverless --platform "$platform" --db "$db" --ci "$ci"
+    done
   done
 done
 
