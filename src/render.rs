@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use handlebars::Handlebars;
+use handlebars::{Handlebars, Template};
 
 use crate::answers::{self, Answers};
 use crate::context::Context;
@@ -51,17 +51,41 @@ fn utf8(spec: &FileSpec) -> Result<&'static str> {
 }
 
 /// A strict registry (unknown fields are errors) without HTML escaping, holding every template of
-/// the plan.
+/// the plan. Compiling (parsing) dominates a run, so it is spread over the available cores.
 fn registry(files: &[FileSpec]) -> Result<Handlebars<'static>> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
-    for spec in files.iter().filter(|spec| spec.render) {
-        registry
-            .register_template_string(&template_name(spec), utf8(spec)?)
-            .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))?;
+    let mut sources: Vec<&FileSpec> = files.iter().filter(|spec| spec.render).collect();
+    sources.sort_by_key(|spec| spec.source.path());
+    sources.dedup_by_key(|spec| spec.source.path());
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
+    let chunk = sources.len().div_ceil(threads).max(1);
+    let compiled: Vec<Result<Vec<(String, Template)>>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = sources.chunks(chunk).map(|part| scope.spawn(move || compile(part))).collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|_| Err(Error::Template("compiler thread panicked".into()))))
+            .collect()
+    });
+    for part in compiled {
+        for (name, template) in part? {
+            registry.register_template(&name, template);
+        }
     }
     Ok(registry)
+}
+
+fn compile(specs: &[&FileSpec]) -> Result<Vec<(String, Template)>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let name = template_name(spec);
+            Template::compile_with_name(utf8(spec)?, name.clone())
+                .map(|template| (name, template))
+                .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))
+        })
+        .collect()
 }
 
 /// Output paths may contain `{{…}}` (e.g. `src/{{project.snake}}.rs`); the result must stay a

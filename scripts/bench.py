@@ -1,0 +1,412 @@
+#!/usr/bin/env python3
+"""Whole-process benchmarks of cargo-archgen and what it generates, side by side with Loco.
+
+    python3 scripts/bench.py            # writes BENCHMARKS.md (about 25 minutes on 2 cores)
+    python3 scripts/bench.py --quick    # fewer runs, no release builds (a smoke test)
+
+Installs what it needs (hyperfine is not needed; wrk from Debian, loco from crates.io) and stops
+every process it starts. Timing is reported, never asserted: budgets print PASS or FAIL.
+Peak memory is the largest resident set of any one process of the command (wait4's ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = Path(tempfile.gettempdir()) / "archgen-bench"
+PG = os.environ.get("ARCHGEN_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+MIB = 1024 * 1024
+
+# The largest case of each style, and the default case of each style for the weight table.
+LARGEST = {
+    "monolith": ["--style", "monolith", "--db", "postgres", "--ci", "github"],
+    "microservices": ["--style", "microservices", "--services", "users,orders,billing,catalog,shipping",
+                      "--events", "nats", "--ci", "github"],
+    "serverless": ["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres", "--ci", "github"],
+}
+DEFAULTS = {
+    "monolith": ["--style", "monolith"],
+    "microservices": ["--style", "microservices"],
+    "serverless": ["--style", "serverless"],
+}
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_bytes: int
+    code: int
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None, quiet: bool = True) -> Run:
+    """Runs a command to completion: wall time, peak RSS of its largest process, exit code."""
+    out = subprocess.DEVNULL if quiet else None
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds, usage.ru_maxrss * 1024, proc.returncode)
+
+
+def must(cmd: list[str], **kw) -> None:
+    result = subprocess.run(cmd, stdin=subprocess.DEVNULL, **kw)
+    if result.returncode != 0:
+        sys.exit(f"bench: `{' '.join(map(str, cmd))}` failed")
+
+
+def spread(values: list[float], fmt) -> str:
+    """Median with min–max beside it."""
+    if len(values) == 1:
+        return fmt(values[0])
+    return f"{fmt(statistics.median(values))} ({fmt(min(values))}–{fmt(max(values))})"
+
+
+def ms(v: float) -> str:
+    return f"{v * 1000:.1f} ms"
+
+
+def mib(v: float) -> str:
+    return f"{v / MIB:.1f} MiB"
+
+
+def secs(v: float) -> str:
+    return f"{v:.1f} s"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+
+
+def ensure_tools() -> dict:
+    if shutil.which("wrk") is None:
+        must(["apt-get", "install", "-y", "-q", "wrk"], stdout=subprocess.DEVNULL)
+    must(["cargo", "build", "--release", "--locked", "--quiet"], cwd=REPO)
+    archgen = REPO / "target" / "release" / "cargo-archgen"
+    loco = shutil.which("loco")
+    if loco is None:
+        print("bench: installing loco (cargo install loco --locked)", flush=True)
+        must(["cargo", "install", "loco", "--locked", "--quiet"])
+        loco = shutil.which("loco") or str(Path.home() / ".cargo" / "bin" / "loco")
+    return {"archgen": str(archgen), "loco": loco}
+
+
+def available_styles(archgen: str) -> list[str]:
+    styles = []
+    for style, args in DEFAULTS.items():
+        probe = subprocess.run([archgen, "new", "probe", *args, "--dry-run", "--yes"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        if probe.returncode == 0:
+            styles.append(style)
+    return styles
+
+
+def loco_new(loco: str, parent: Path, name: str) -> list[str]:
+    # The REST API starter, offline, answered entirely by flags.
+    return [loco, "new", "--name", name, "--path", str(parent), "--db", "sqlite", "--bg", "async",
+            "--assets", "none", "--template", "rest-api", "--allow-in-git-repo"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Generation
+
+
+def bench_generation(tools: dict, styles: list[str], runs: int) -> tuple[list[str], dict]:
+    gen = WORK / "gen"
+    commands: dict[str, tuple[list[str], Path]] = {}
+    for style in styles:
+        commands[f"cargo-archgen new ({style}, largest case)"] = (
+            [tools["archgen"], "new", "shop", *LARGEST[style], "--yes", "--output", str(gen / "out")], gen / "out")
+    commands["cargo new"] = (["cargo", "new", "--vcs", "git", "--quiet", str(gen / "out")], gen / "out")
+    commands["loco new (REST API starter)"] = (loco_new(tools["loco"], gen, "out"), gen / "out")
+    results: dict[str, list[Run]] = {name: [] for name in commands}
+    files: dict[str, int] = {}
+    for _ in range(runs):  # interleaved: one of each per round
+        for name, (cmd, out) in commands.items():
+            shutil.rmtree(gen, ignore_errors=True)
+            gen.mkdir(parents=True)
+            r = run(cmd, cwd=gen)
+            if r.code != 0:
+                sys.exit(f"bench: {name} failed: {' '.join(cmd)}")
+            results[name].append(r)
+            files[name] = sum(1 for p in out.rglob("*") if p.is_file() and ".git" not in p.parts)
+    cargo_new = statistics.median(r.seconds for r in results["cargo new"])
+    lines = ["| command | wall time, median (min–max) | peak memory | files written | ÷ `cargo new` |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, rs in results.items():
+        t = [r.seconds for r in rs]
+        lines.append(f"| {name} | {spread(t, ms)} | {spread([r.peak_bytes for r in rs], mib)} | {files[name]} "
+                     f"| {statistics.median(t) / cargo_new:.2f}× |")
+    largest = max((statistics.median(r.seconds for r in rs), n) for n, rs in results.items()
+                  if n.startswith("cargo-archgen"))
+    return lines, {"largest_ratio": largest[0] / cargo_new, "largest_name": largest[1]}
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Weight of generated projects
+
+
+def lock_packages(project: Path) -> int:
+    return len(re.findall(r"^\[\[package\]\]", (project / "Cargo.lock").read_text(), flags=re.M))
+
+
+def cold_build(project: Path, release: bool) -> Run:
+    target = WORK / "cold-target"
+    shutil.rmtree(target, ignore_errors=True)
+    env = {**os.environ, "CARGO_TARGET_DIR": str(target), "CARGO_INCREMENTAL": "0"}
+    cmd = ["cargo", "build", "--quiet", "--offline"] + (["--release"] if release else [])
+    r = run(cmd, cwd=project, env=env)
+    if r.code != 0:
+        sys.exit(f"bench: cold build failed in {project}")
+    return r
+
+
+def largest_binary(target: Path) -> int:
+    release = target / "release"
+    sizes = [p.stat().st_size for p in release.iterdir() if p.is_file() and os.access(p, os.X_OK)
+             and not p.name.endswith((".d", ".so"))]
+    return max(sizes, default=0)
+
+
+def bench_weight(tools: dict, styles: list[str], release: bool) -> tuple[list[str], dict]:
+    weights = WORK / "weight"
+    shutil.rmtree(weights, ignore_errors=True)
+    weights.mkdir(parents=True)
+    projects = {}
+    for style in styles:
+        out = weights / style
+        must([tools["archgen"], "new", "shop", *DEFAULTS[style], "--yes", "--no-git", "--output", str(out)],
+             stdout=subprocess.DEVNULL)
+        projects[f"cargo-archgen {style} (defaults)"] = out
+    must(loco_new(tools["loco"], weights, "lococheck"), cwd=weights, stdout=subprocess.DEVNULL)
+    projects["Loco REST API starter"] = weights / "lococheck"
+    lines = ["| project | Cargo.lock packages | cold debug build | peak memory | cold release build | "
+             "release binary (stripped) |", "| --- | --- | --- | --- | --- | --- |"]
+    facts = {}
+    for name, project in projects.items():
+        must(["cargo", "fetch", "--quiet"], cwd=project)
+        debug = cold_build(project, release=False)
+        rel_time, size = "not run", 0
+        if release:
+            r = cold_build(project, release=True)
+            target = WORK / "cold-target" / "release"
+            for p in target.iterdir():
+                if p.is_file() and os.access(p, os.X_OK):
+                    subprocess.run(["strip", str(p)], stderr=subprocess.DEVNULL)
+            size = largest_binary(WORK / "cold-target")
+            rel_time = secs(r.seconds)
+        packages = lock_packages(project)
+        facts[name] = {"packages": packages, "debug": debug.seconds, "peak": debug.peak_bytes, "size": size}
+        lines.append(f"| {name} | {packages} | {secs(debug.seconds)} | {mib(debug.peak_bytes)} | {rel_time} "
+                     f"| {size / 1e6:.1f} MB |")
+    return lines, facts
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Generated service at runtime
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_status(port: int, path: str) -> int:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            head = s.recv(64).decode(errors="replace")
+            return int(head.split(" ")[1]) if head.startswith("HTTP/") else 0
+    except OSError:
+        return 0
+
+
+def time_to_ready(cmd: list[str], env: dict, port: int, path: str, cwd: Path | None = None):
+    """Starts the service; returns (process, seconds from exec to the first 200 on path)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = start + 60
+    while time.perf_counter() < deadline:
+        if http_status(port, path) == 200:
+            return proc, time.perf_counter() - start
+        if proc.poll() is not None:
+            sys.exit(f"bench: {cmd[0]} exited with {proc.returncode} before it was ready")
+        time.sleep(0.0005)
+    stop(proc)
+    sys.exit(f"bench: {cmd[0]} was not ready within 60 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def rss(pid: int) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", text).group(1)) * 1024
+
+
+def wrk(port: int, path: str, seconds: int) -> tuple[float, float]:
+    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}{path}"],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[p99.group(2)]
+    return rps, float(p99.group(1)) * scale
+
+
+def psql(sql: str) -> None:
+    must(["psql", f"{PG}/postgres", "-qc", sql], stdout=subprocess.DEVNULL)
+
+
+def bench_runtime(tools: dict, runs: int, wrk_seconds: int) -> tuple[list[str], dict]:
+    root = WORK / "runtime"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    project = root / "shop"
+    must([tools["archgen"], "new", "shop", "--style", "monolith", "--db", "postgres", "--yes", "--no-git",
+          "--output", str(project)], stdout=subprocess.DEVNULL)
+    target = WORK / "runtime-target"
+    must(["cargo", "build", "--release", "--quiet"], cwd=project, env={**os.environ, "CARGO_TARGET_DIR": str(target)})
+    binary = target / "release" / "shop"
+    database = "archgen_bench"
+    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    psql(f"CREATE DATABASE {database}")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{database}", "PORT": str(port), "HOST": "127.0.0.1",
+           "LOG_FORMAT": "json", "RUST_LOG": "info"}
+    must([str(binary), "migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    must(loco_new(tools["loco"], root, "locorun"), cwd=root, stdout=subprocess.DEVNULL)
+    loco_dir = root / "locorun"
+    must(["cargo", "build", "--release", "--quiet"], cwd=loco_dir,
+         env={**os.environ, "CARGO_TARGET_DIR": str(WORK / "loco-target")})
+    loco_bin = WORK / "loco-target" / "release" / "locorun-cli"
+    loco_port = 5150  # the starter's development config listens here
+
+    ready, idle, loco_ready, loco_idle = [], [], [], []
+    for _ in range(runs):  # interleaved
+        proc, t = time_to_ready([str(binary), "serve"], env, port, "/readyz")
+        time.sleep(1)
+        ready.append(t)
+        idle.append(rss(proc.pid))
+        stop(proc)
+        proc, t = time_to_ready([str(loco_bin), "start", "--environment", "development"],
+                                {**os.environ, "LOCO_ENV": "development"}, loco_port, "/_ping", cwd=loco_dir)
+        time.sleep(1)
+        loco_ready.append(t)
+        loco_idle.append(rss(proc.pid))
+        stop(proc)
+
+    proc, _ = time_to_ready([str(binary), "serve"], env, port, "/readyz")
+    for i in range(20):
+        body = json.dumps({"name": f"bench-{i}", "description": "seed"}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/items", data=body,
+                                     headers={"content-type": "application/json"})
+        urllib.request.urlopen(req).read()
+    healthz = wrk(port, "/healthz", wrk_seconds)
+    listing = wrk(port, "/api/v1/items?page=1&per_page=20", wrk_seconds)
+    stop(proc)
+    proc, _ = time_to_ready([str(loco_bin), "start", "--environment", "development"],
+                            {**os.environ, "LOCO_ENV": "development"}, loco_port, "/_ping", cwd=loco_dir)
+    ping = wrk(loco_port, "/_ping", wrk_seconds)
+    stop(proc)
+    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+    lines = ["| service | exec → first 200 | idle RSS | req/s (p99) |", "| --- | --- | --- | --- |",
+             f"| cargo-archgen monolith, `/readyz` (postgres) | {spread(ready, ms)} | {spread(idle, mib)} | — |",
+             f"| cargo-archgen monolith, `/healthz` | — | — | {healthz[0]:,.0f} ({healthz[1] * 1000:.2f} ms) |",
+             f"| cargo-archgen monolith, `GET /api/v1/items?per_page=20` | — | — | {listing[0]:,.0f} "
+             f"({listing[1] * 1000:.2f} ms) |",
+             f"| Loco REST API starter, `/_ping` | {spread(loco_ready, ms)} | {spread(loco_idle, mib)} | "
+             f"{ping[0]:,.0f} ({ping[1] * 1000:.2f} ms) |"]
+    facts = {"ready": statistics.median(ready), "idle": statistics.median(idle),
+             "healthz_rps": healthz[0], "ping_rps": ping[0]}
+    return lines, facts
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return [f"- date: {datetime.date.today().isoformat()}", f"- CPU: {cpu}", f"- cores: {os.cpu_count()}",
+            f"- rustc: {rustc}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="3 runs, no release builds, 3 s of wrk")
+    parser.add_argument("--output", default=str(REPO / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    runs, release, wrk_seconds = (3, False, 3) if args.quick else (15, True, 10)
+
+    tools = ensure_tools()
+    styles = available_styles(tools["archgen"])
+    print(f"bench: styles {', '.join(styles)}; generation", flush=True)
+    gen_lines, gen = bench_generation(tools, styles, runs)
+    print("bench: weight of generated projects (cold builds)", flush=True)
+    weight_lines, weight = bench_weight(tools, styles, release)
+    print("bench: runtime", flush=True)
+    rt_lines, rt = bench_runtime(tools, max(5, runs // 3), wrk_seconds)
+
+    mono = weight["cargo-archgen monolith (defaults)"]
+    loco = weight["Loco REST API starter"]
+    budgets = [
+        ("generation of the largest case ≤ 0.25× `cargo new`", f"{gen['largest_ratio']:.2f}× ({gen['largest_name']})",
+         gen["largest_ratio"] <= 0.25),
+        ("monolith+postgres ≤ 220 Cargo.lock packages", str(mono["packages"]), mono["packages"] <= 220),
+        ("monolith cold debug build ≤ 0.4× Loco's", f"{mono['debug'] / loco['debug']:.2f}×",
+         mono["debug"] / loco["debug"] <= 0.4),
+        ("service ready ≤ 10 ms after exec", ms(rt["ready"]), rt["ready"] <= 0.010),
+        ("idle RSS ≤ 10 MiB", mib(rt["idle"]), rt["idle"] <= 10 * MIB),
+        ("`/healthz` ≥ 1.5× Loco's `/_ping` req/s", f"{rt['healthz_rps'] / rt['ping_rps']:.2f}×",
+         rt["healthz_rps"] / rt["ping_rps"] >= 1.5),
+    ]
+    if release:
+        budgets.append(("release binary ≤ 8 MB", f"{mono['size'] / 1e6:.1f} MB", mono["size"] <= 8e6))
+
+    doc = ["# Benchmarks", "", "Written by `python3 scripts/bench.py`" + (" --quick" if args.quick else "")
+           + "; every figure is from one run of it on the machine below, the tools side by side.", "",
+           *machine(), "", "## Budgets", "", "| budget | measured | verdict |", "| --- | --- | --- |",
+           *[f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in budgets], "",
+           f"## 1. Generation ({runs} interleaved runs each)", "", *gen_lines, "",
+           "## 2. Weight of generated projects (one cold build each, after `cargo fetch`)", "", *weight_lines, "",
+           "## 3. Generated service at runtime (release build, PostgreSQL on loopback; wrk -t2 -c50 "
+           f"-d{wrk_seconds}s)", "", *rt_lines, ""]
+    Path(args.output).write_text("\n".join(doc))
+    print("\n".join(doc))
+
+
+if __name__ == "__main__":
+    main()
