@@ -125,7 +125,7 @@ def available_styles(archgen: str) -> list[str]:
 def loco_new(loco: str, parent: Path, name: str) -> list[str]:
     # The REST API starter, offline, answered entirely by flags.
     return [loco, "new", "--name", name, "--path", str(parent), "--db", "sqlite", "--bg", "async",
-            "--assets", "none", "--template", "rest-api", "--allow-in-git-repo"]
+            "--assets", "none", "--allow-in-git-repo"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,7 +310,8 @@ def bench_runtime(tools: dict, runs: int, wrk_seconds: int) -> tuple[list[str], 
     must(["cargo", "build", "--release", "--quiet"], cwd=loco_dir,
          env={**os.environ, "CARGO_TARGET_DIR": str(WORK / "loco-target")})
     loco_bin = WORK / "loco-target" / "release" / "locorun-cli"
-    loco_port = 5150  # the starter's development config listens here
+    loco_port = free_port()
+    loco_env = {**os.environ, "LOCO_ENV": "development", "PORT": str(loco_port), "BINDING": "127.0.0.1"}
 
     ready, idle, loco_ready, loco_idle = [], [], [], []
     for _ in range(runs):  # interleaved
@@ -319,8 +320,8 @@ def bench_runtime(tools: dict, runs: int, wrk_seconds: int) -> tuple[list[str], 
         ready.append(t)
         idle.append(rss(proc.pid))
         stop(proc)
-        proc, t = time_to_ready([str(loco_bin), "start", "--environment", "development"],
-                                {**os.environ, "LOCO_ENV": "development"}, loco_port, "/_ping", cwd=loco_dir)
+        proc, t = time_to_ready([str(loco_bin), "start", "--environment", "development"], loco_env, loco_port,
+                                "/_ping", cwd=loco_dir)
         time.sleep(1)
         loco_ready.append(t)
         loco_idle.append(rss(proc.pid))
@@ -335,8 +336,8 @@ def bench_runtime(tools: dict, runs: int, wrk_seconds: int) -> tuple[list[str], 
     healthz = wrk(port, "/healthz", wrk_seconds)
     listing = wrk(port, "/api/v1/items?page=1&per_page=20", wrk_seconds)
     stop(proc)
-    proc, _ = time_to_ready([str(loco_bin), "start", "--environment", "development"],
-                            {**os.environ, "LOCO_ENV": "development"}, loco_port, "/_ping", cwd=loco_dir)
+    proc, _ = time_to_ready([str(loco_bin), "start", "--environment", "development"], loco_env, loco_port, "/_ping",
+                            cwd=loco_dir)
     ping = wrk(loco_port, "/_ping", wrk_seconds)
     stop(proc)
     psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")

@@ -70,6 +70,6 @@ fn new_project(args: &cli::NewArgs) -> Result<Generated> {
         return Ok(Generated { answers, target, files, dry_run: true, git: vcs::GitOutcome::DryRun });
     }
     write::write(&tree, &target, args.force)?;
-    let git = if args.no_git { vcs::GitOutcome::Disabled } else { vcs::init(&target)? };
+    let git = if args.no_git { vcs::GitOutcome::Disabled } else { vcs::init(&target, &tree)? };
     Ok(Generated { answers, target, files, dry_run: false, git })
 }

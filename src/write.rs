@@ -100,13 +100,18 @@ fn move_dir(stage: tempfile::TempDir, target: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Generated shell scripts are executable, on disk and in the initial commit.
+pub(crate) fn is_script(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "sh")
+}
+
 fn write_file(path: &Path, body: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(write_error(dir))?;
     }
     fs::write(path, body).map_err(write_error(path))?;
     #[cfg(unix)]
-    if path.extension().is_some_and(|ext| ext == "sh") {
+    if is_script(path) {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(path, fs::Permissions::from_mode(0o755)).map_err(write_error(path))?;
     }
