@@ -4,6 +4,7 @@
 //! by scanning the work tree, and without copying git's sample hooks: a new project needs none.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use git2::{FileMode, Oid, Repository, RepositoryInitOptions, Signature};
@@ -40,9 +41,18 @@ pub fn init(dir: &Path, files: &Tree) -> Result<GitOutcome> {
     let mut options = RepositoryInitOptions::new();
     options.external_template(false);
     let repo = Repository::init_opts(dir, &options)?;
+    // Objects collect in memory and land as one packfile instead of a loose file each: on slow
+    // file systems the loose objects cost more than everything else together.
+    let odb = repo.odb()?;
+    let mempack = odb.add_new_mempack_backend(1000)?;
     let tree = repo.find_tree(write_tree(&repo, &hierarchy(files))?)?;
     let author = repo.signature().or_else(|_| Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1))?;
     repo.commit(Some("HEAD"), &author, &author, "Initial commit from cargo-archgen", &tree, &[])?;
+    let mut pack = git2::Buf::new();
+    mempack.dump(&repo, &mut pack)?;
+    let mut writer = odb.packwriter()?;
+    writer.write_all(&pack).map_err(|e| git2::Error::from_str(&e.to_string()))?;
+    writer.commit()?;
     // The index mirrors the commit, so `git status` is clean from the start.
     let mut index = repo.index()?;
     index.read_tree(&tree)?;
