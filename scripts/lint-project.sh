@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Lint generated projects: CI workflows, compose files, Dockerfiles,
-# Kubernetes manifests (after kustomize), YAML style and shell scripts, plus
+# Kubernetes manifests (after kustomize; Knative resources, which have no
+# bundled schema, are checked structurally instead), AWS SAM/CloudFormation
+# templates (cfn-lint), YAML style and shell scripts, plus
 # checkov's security checks on the Dockerfile, CI files, compose file and the
 # rendered Kubernetes manifests.
 #
@@ -37,7 +39,7 @@ if [[ -z "$kubectl_bin" ]]; then
 fi
 
 tools=(leftovers actionlint gh-schema gitlab-schema compose-schema hadolint
-  kustomize yamllint shellcheck justfile checkov)
+  kustomize knative cfn-lint yamllint shellcheck justfile checkov)
 declare -A checks=() findings=()
 for t in "${tools[@]}"; do
   checks[$t]=0
@@ -82,15 +84,109 @@ no_leftovers() {
   ! grep -rnF --exclude-dir=target --exclude-dir=.git '\{{' "$1"
 }
 
-# kubectl kustomize DIR | kubernetes-validate. Both print only on trouble
-# (kustomize warnings go to stderr; --quiet hides the "passed" lines), so any
-# output at all, a WARN included, is a finding.
+# knative_split [knative]: reads a multi-document YAML stream on stdin and
+# prints the documents that are NOT Knative resources (*.knative.dev), or,
+# with the argument "knative", only those. kubernetes-validate has no schema
+# for Knative's CRDs, so they go to knative_check instead.
+knative_split() {
+  python3 -c '
+import sys, yaml
+want = len(sys.argv) > 1
+docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+keep = [d for d in docs
+        if str(d.get("apiVersion", "")).split("/")[0].endswith(".knative.dev") == want]
+if keep:
+    yaml.safe_dump_all(keep, sys.stdout, sort_keys=False)
+' "$@"
+}
+
+# knative_check: structural checks (stdin: Knative documents) that a schema
+# would otherwise make: known kinds and apiVersions, and for a Service the
+# fields a production service needs (probes, resources, a hardened
+# securityContext, autoscaling bounds, containerConcurrency).
+knative_check() {
+  python3 -c '
+import sys, yaml
+problems = []
+kinds = {"serving.knative.dev/v1": {"Service", "Configuration", "Route", "Revision"},
+         "eventing.knative.dev/v1": {"Broker", "Trigger"},
+         "sources.knative.dev/v1": {"PingSource", "ApiServerSource", "SinkBinding", "ContainerSource"}}
+for doc in yaml.safe_load_all(sys.stdin):
+    if not doc:
+        continue
+    api, kind = doc.get("apiVersion"), doc.get("kind")
+    name = (doc.get("metadata") or {}).get("name")
+    where = f"{kind}/{name}"
+    if kind not in kinds.get(api, set()):
+        problems.append(f"{where}: unknown apiVersion/kind {api}/{kind}")
+        continue
+    if not name:
+        problems.append(f"{where}: metadata.name is missing")
+    spec = doc.get("spec") or {}
+    if kind == "Trigger":
+        if not spec.get("broker") or not (spec.get("subscriber") or {}).get("ref"):
+            problems.append(f"{where}: spec.broker and spec.subscriber.ref are required")
+    if kind != "Service":
+        continue
+    template = spec.get("template") or {}
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    for key in ("autoscaling.knative.dev/min-scale", "autoscaling.knative.dev/max-scale"):
+        if not str(annotations.get(key, "")).isdigit():
+            problems.append(f"{where}: template annotation {key} must be a number")
+    tspec = template.get("spec") or {}
+    if not isinstance(tspec.get("containerConcurrency"), int):
+        problems.append(f"{where}: spec.template.spec.containerConcurrency must be set")
+    containers = tspec.get("containers") or []
+    if len(containers) != 1:
+        problems.append(f"{where}: expected exactly one container")
+    for c in containers:
+        for probe in ("readinessProbe", "livenessProbe"):
+            if not (c.get(probe) or {}).get("httpGet"):
+                problems.append(f"{where}: container {probe}.httpGet is missing")
+        res = c.get("resources") or {}
+        if not res.get("requests") or not (res.get("limits") or {}).get("memory"):
+            problems.append(f"{where}: resources.requests and limits.memory are required")
+        sc = c.get("securityContext") or {}
+        expected = {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True}
+        for key, value in expected.items():
+            if sc.get(key) is not value:
+                problems.append(f"{where}: securityContext.{key} must be {value}")
+        if (sc.get("capabilities") or {}).get("drop") != ["ALL"]:
+            problems.append(f"{where}: securityContext.capabilities.drop must be [ALL]")
+        if (sc.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
+            problems.append(f"{where}: seccompProfile.type must be RuntimeDefault")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+'
+}
+
+# kubectl kustomize DIR, then its Knative documents through knative_check.
+kustomize_knative() {
+  local dir=$1 out
+  out=$("$kubectl_bin" kustomize "$dir" 2>&1) || {
+    printf '%s\n' "$out"
+    return 1
+  }
+  printf '%s\n' "$out" | knative_split knative | knative_check
+}
+
+# has_knative DIR: whether kustomize DIR renders any Knative resource.
+has_knative() {
+  "$kubectl_bin" kustomize "$1" 2>/dev/null | grep -Eq '^apiVersion: [a-z.]+\.knative\.dev/'
+}
+
+# kubectl kustomize DIR | kubernetes-validate (Knative resources left out).
+# Both print only on trouble (kustomize warnings go to stderr; --quiet hides
+# the "passed" lines), so any output at all, a WARN included, is a finding.
 kustomize_validate() {
   local dir=$1 out
   out=$("$kubectl_bin" kustomize "$dir" 2>&1) || {
     printf '%s\n' "$out"
     return 1
   }
+  out=$(printf '%s\n' "$out" | knative_split)
+  [[ -n "$out" ]] || return 0
   out=$(printf '%s\n' "$out" |
     kubernetes-validate --strict --quiet -k "$k8s_version" - 2>&1) || {
     printf '%s\n' "$out"
@@ -182,7 +278,22 @@ lint_dir() {
     -o -name 'kustomization.yml' -o -name 'Kustomization')
   for f in "${files[@]}"; do
     check kustomize "$dir/${f%/*}" kustomize_validate "$dir/${f%/*}"
+    if has_knative "$dir/${f%/*}"; then
+      check knative "$dir/${f%/*}" kustomize_knative "$dir/${f%/*}"
+    fi
     check checkov "$dir/${f%/*} (rendered)" checkov_kustomize "$dir" "${f%/*}"
+  done
+
+  # AWS SAM / CloudFormation templates: cfn-lint (offline: its resource
+  # specs ship in the package). Any finding, an informational one included,
+  # counts.
+  mapfile -d '' files < <(find_files "$dir" -name 'template.yaml' \
+    -o -name 'template.yml' -o -name '*.template.yaml')
+  for f in "${files[@]}"; do
+    if grep -Eq '^(AWSTemplateFormatVersion|Transform):' "$dir/$f"; then
+      check cfn-lint "$dir/$f" in_dir "$dir" cfn-lint --format parseable \
+        --include-checks I -- "$f"
+    fi
   done
 
   mapfile -d '' files < <(find_files "$dir" -name '*.yml' -o -name '*.yaml')

@@ -138,7 +138,11 @@ impl Answers {
             Style::Serverless => {
                 refuse(services_given.is_some(), "--services", style)?;
                 refuse(events_given.is_some(), "--events", style)?;
-                (Vec::new(), None, Some(pick(platform_given, Platform::value_variants(), prompter, "Platform")?))
+                let platform = pick(platform_given, Platform::value_variants(), prompter, "Platform")?;
+                if !crate::plan::platform_available(platform) {
+                    return Err(Error::StyleNotAvailable { style: platform.name() });
+                }
+                (Vec::new(), None, Some(platform))
             }
             Style::Monolith => {
                 refuse(services_given.is_some(), "--services", style)?;

@@ -27,7 +27,7 @@ pub enum Error {
     #[error("no project name given and no terminal to ask on")]
     MissingName,
 
-    #[error("the {style} style is not available yet")]
+    #[error("{style} is not available yet")]
     StyleNotAvailable { style: &'static str },
 
     #[error("cannot read answers file {}: {source}", path.display())]
@@ -72,7 +72,7 @@ impl Error {
                 "nothing was changed; commit or undo your edits to those files, rerun, then re-apply them".into()
             }
             Self::MissingName => "pass the name, e.g. `cargo archgen new shop`, or run in a terminal to be asked".into(),
-            Self::StyleNotAvailable { .. } => "use `--style monolith` for now; the other styles are on their way".into(),
+            Self::StyleNotAvailable { .. } => "choose another style or platform (see `cargo archgen new --help`); this one is on its way".into(),
             Self::AnswersUnreadable { .. } => "check the path given to --answers".into(),
             Self::AnswersInvalid { .. } => {
                 "fix that line, or delete it to take the default (see `cargo archgen new --help` for the values)".into()

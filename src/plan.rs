@@ -28,21 +28,40 @@ pub fn available(style: Style) -> bool {
     }
 }
 
-/// A folder of templates, applied once, or once per service.
+/// Whether a serverless platform's templates are complete.
+#[must_use]
+pub fn platform_available(platform: Platform) -> bool {
+    match platform {
+        Platform::AwsLambda => TEMPLATES.get_dir("serverless/aws-lambda/base").is_some(),
+        Platform::Knative => TEMPLATES.get_dir("serverless/knative/base").is_some(),
+    }
+}
+
+/// A folder of templates, applied once or once per service, at the project root or mounted
+/// under a prefix (so one folder of application code serves several styles).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
     pub dir: String,
+    /// Prepended to every output path, e.g. `crates/core/src/`.
+    pub prefix: &'static str,
     pub per_service: bool,
 }
 
 impl Layer {
     fn once(dir: impl Into<String>) -> Self {
-        Self { dir: dir.into(), per_service: false }
+        Self { dir: dir.into(), prefix: "", per_service: false }
     }
     fn per_service(dir: impl Into<String>) -> Self {
-        Self { dir: dir.into(), per_service: true }
+        Self { dir: dir.into(), prefix: "", per_service: true }
+    }
+    fn mounted(dir: impl Into<String>, prefix: &'static str) -> Self {
+        Self { dir: dir.into(), prefix, per_service: false }
     }
 }
+
+/// The application core (config, domain, HTTP layer, telemetry, metrics, probes, shutdown) that
+/// the monolith and the serverless functions share.
+const APP_CORE: &str = "app/core";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -70,6 +89,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
     let mut layers = vec![Layer::once("shared")];
     match answers.style {
         Style::Monolith => {
+            layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match answers.db {
                 Db::Postgres => "monolith/db-postgres",
@@ -92,14 +112,17 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
                 Some(Platform::Knative) => "serverless/knative",
                 Some(Platform::AwsLambda) | None => "serverless/aws-lambda",
             };
-            if TEMPLATES.get_dir("serverless/shared").is_some() {
-                layers.push(Layer::once("serverless/shared"));
-            }
-            layers.push(Layer::once(format!("{platform}/base")));
+            layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
+            layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {
-                Db::Postgres | Db::Sqlite => format!("{platform}/db-postgres"),
-                Db::None => format!("{platform}/db-none"),
+                Db::Postgres | Db::Sqlite => "serverless/db-postgres",
+                Db::None => "serverless/db-none",
             }));
+            layers.push(Layer::once(format!("{platform}/base")));
+            if answers.db == Db::Postgres {
+                // How migrations run differs per platform: a function on Lambda, a Job on Knative.
+                layers.push(Layer::once(format!("{platform}/db-postgres")));
+            }
             layers.extend(ci_layer(platform, answers.ci));
         }
     }
@@ -128,8 +151,8 @@ pub fn plan(answers: &Answers) -> Result<Vec<FileSpec>> {
                 .map_err(|_| Error::Template(format!("{} is outside layer {}", source.path().display(), layer.dir)))?;
             let relative = relative.to_string_lossy().replace('\\', "/");
             let (output, render) = match relative.strip_suffix(TEMPLATE_SUFFIX) {
-                Some(stripped) => (stripped.to_owned(), true),
-                None => (relative, false),
+                Some(stripped) => (format!("{}{stripped}", layer.prefix), true),
+                None => (format!("{}{relative}", layer.prefix), false),
             };
             for &service in &instances {
                 files.push(FileSpec { source, output: output.clone(), render, service, layer: layer.dir.clone() });

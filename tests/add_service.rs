@@ -85,7 +85,7 @@ fn edits_elsewhere_in_a_changed_file_are_kept() {
     new_project(tmp.path(), "shop", "users,orders");
     let file = tmp.path().join("shop").join(&path);
     let note = format!("{}a note the team added", comment(&path));
-    fs::write(&file, format!("{original}\n{note}\n")).unwrap();
+    fs::write(&file, format!("{note}\n{original}")).unwrap();
     archgen(tmp.path())
         .args(["add", "service", "billing", "--path", "shop"])
         .assert()

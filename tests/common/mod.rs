@@ -3,7 +3,7 @@
 
 use cargo_archgen::answers::Answers;
 use cargo_archgen::cli::{Choice, Ci, Db, Events, NewArgs, Platform, Style};
-use cargo_archgen::plan::available;
+use cargo_archgen::plan::{available, platform_available};
 use cargo_archgen::prompt::Defaults;
 
 fn args(style: Style, db: Db, ci: Ci) -> NewArgs {
@@ -32,7 +32,7 @@ pub fn cases() -> Vec<Answers> {
         }
     }
     if available(Style::Serverless) {
-        for platform in [Platform::AwsLambda, Platform::Knative] {
+        for platform in [Platform::AwsLambda, Platform::Knative].into_iter().filter(|p| platform_available(*p)) {
             for db in [Db::Postgres, Db::None] {
                 for ci in [Ci::Github, Ci::Gitlab, Ci::None] {
                     cases.push(NewArgs { platform: Some(platform), ..args(Style::Serverless, db, ci) });

@@ -1,0 +1,105 @@
+//! PostgreSQL helpers every service uses for its OWN database: configuration, a lazily
+//! connecting pool, the readiness ping and the mapping of sqlx errors to domain errors.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::config::{ConfigError, Env};
+use crate::domain::Error;
+
+/// Where the service's database is and how many connections to keep.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`, e.g. `postgres://users:secret@localhost:5432/users`.
+    pub options: PgConnectOptions,
+    /// `DATABASE_MAX_CONNECTIONS`.
+    pub max_connections: u32,
+}
+
+// Written by hand so the password never reaches a log line.
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("host", &self.options.get_host())
+            .field("port", &self.options.get_port())
+            .field("database", &self.options.get_database())
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DatabaseConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let url = env.require(
+            "DATABASE_URL",
+            "e.g. postgres://user:password@localhost:5432/service",
+        )?;
+        let options = PgConnectOptions::from_str(&url)
+            .map_err(|e| ConfigError::invalid("DATABASE_URL", "<redacted>", &e))?;
+        let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 10)?)
+            .map_err(|e| ConfigError::invalid("DATABASE_MAX_CONNECTIONS", "", &e))?;
+        Ok(Self {
+            options,
+            max_connections,
+        })
+    }
+
+    /// Creates the pool without connecting: the service starts (and reports not ready) while
+    /// its database is down, and connects once it is back.
+    pub fn pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(self.max_connections)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(self.options.clone())
+    }
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(pool: &PgPool) -> Result<(), Error> {
+    sqlx::query("SELECT 1")
+        .execute(pool)
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
+/// Connection trouble is "unavailable" (503); everything else is internal (500).
+pub fn storage(error: sqlx::Error) -> Error {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            Error::Unavailable(error.into())
+        }
+        _ => Error::Internal(error.into()),
+    }
+}
+
+/// A unique violation becomes a conflict with `message`; anything else as [`storage`].
+pub fn conflict_or_storage(error: sqlx::Error, message: impl FnOnce() -> String) -> Error {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
+        _ => storage(error),
+    }
+}
+
+/// A count from SQL (`bigint`) as the `u64` the envelope uses.
+pub fn count(total: i64) -> u64 {
+    u64::try_from(total).unwrap_or_default()
+}
+
+/// The readiness check of a service: its database within one second.
+pub async fn readiness_check(pool: &PgPool) -> crate::http::health::Check {
+    use crate::http::health::Check;
+    match tokio::time::timeout(Duration::from_secs(1), ping(pool)).await {
+        Ok(Ok(())) => Check::up(),
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "readiness check failed");
+            Check::down("database check failed")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out");
+            Check::down("database did not answer within 1s")
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The gateway in front of a fake upstream: routing, request ids, the circuit breaker, retries,
+//! rate limiting and aggregated readiness.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::routing::{any, get};
+use common::config::{Env, HttpConfig};
+use common::testing::TestServer;
+use gateway::{GatewayConfig, SERVICES};
+use serde_json::json;
+
+/// An upstream that echoes what it got, and answers 503 on `…/flaky` (counting the calls).
+async fn fake_upstream(hits: Arc<AtomicU32>) -> TestServer {
+    let app = Router::new()
+        .route("/readyz", get(|| async { "ok" }))
+        .route(
+            &format!("/api/v1/{}/flaky", SERVICES[0].name),
+            any(move || {
+                let hits = hits.clone();
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            }),
+        )
+        .fallback(|request: Request| async move {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            axum::Json(json!({ "path": request.uri().to_string(), "request_id": id }))
+        });
+    TestServer::spawn(app, &HttpConfig::default()).await
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn gateway(upstream_port: u16, extra: &[(&str, &str)]) -> TestServer {
+    let url = format!("http://127.0.0.1:{upstream_port}");
+    let url_var = format!("UPSTREAM_{}_URL", SERVICES[0].env);
+    let mut vars = vec![
+        (url_var.as_str(), url.as_str()),
+        ("UPSTREAM_RETRY_BACKOFF_MS", "1"),
+        ("BREAKER_FAILURE_THRESHOLD", "3"),
+        ("BREAKER_COOLDOWN_MS", "60000"),
+        ("UPSTREAM_TIMEOUT_MS", "1000"),
+    ];
+    vars.extend_from_slice(extra);
+    let config = GatewayConfig::from_env(&Env::from_pairs(&vars)).unwrap();
+    TestServer::spawn(gateway::app(&config), &config.server.http).await
+}
+
+#[tokio::test]
+async fn routes_to_the_service_and_propagates_the_request_id() {
+    let upstream = fake_upstream(Arc::default()).await;
+    let gw = gateway(upstream.addr.port(), &[]).await;
+    let path = format!("/api/v1/{}/7?verbose=1", SERVICES[0].name);
+    let response = gw
+        .request("GET", &path, None, &[("x-request-id", "trace-1")])
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(
+        response.json(),
+        json!({ "path": path, "request_id": "trace-1" })
+    );
+    assert_eq!(response.header("x-request-id"), Some("trace-1"));
+
+    let unknown = gw.get("/api/v1/no-such-service").await;
+    assert_eq!(
+        (unknown.status, unknown.error_code().as_str()),
+        (404, "not_found")
+    );
+}
+
+#[tokio::test]
+async fn a_dead_upstream_opens_the_circuit_and_is_named_by_readyz() {
+    let gw = gateway(free_port(), &[]).await;
+    let path = format!("/api/v1/{}", SERVICES[0].name);
+    let first = gw.get(&path).await;
+    assert_eq!(
+        (first.status, first.error_code().as_str()),
+        (503, "upstream_unavailable")
+    );
+    let open = gw.get(&path).await;
+    assert_eq!(
+        (open.status, open.error_code().as_str()),
+        (503, "circuit_open")
+    );
+
+    let ready = gw.get("/readyz").await;
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    let body = ready.json();
+    assert!(
+        body["down"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(SERVICES[0].name)),
+        "{body}"
+    );
+    assert_eq!(body["checks"][SERVICES[0].name]["circuit"], "open");
+}
+
+#[tokio::test]
+async fn only_idempotent_methods_are_retried() {
+    let hits = Arc::new(AtomicU32::new(0));
+    let upstream = fake_upstream(hits.clone()).await;
+    let gw = gateway(
+        upstream.addr.port(),
+        &[("BREAKER_FAILURE_THRESHOLD", "100")],
+    )
+    .await;
+    let path = format!("/api/v1/{}/flaky", SERVICES[0].name);
+    assert_eq!(gw.get(&path).await.status, 503);
+    assert_eq!(
+        hits.swap(0, Ordering::SeqCst),
+        3,
+        "GET: first try and 2 retries"
+    );
+    assert_eq!(gw.request("POST", &path, Some("{}"), &[]).await.status, 503);
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "POST: never retried");
+}
+
+#[tokio::test]
+async fn clients_are_rate_limited_by_key() {
+    let upstream = fake_upstream(Arc::default()).await;
+    let gw = gateway(
+        upstream.addr.port(),
+        &[
+            ("RATE_LIMIT_BURST", "2"),
+            ("RATE_LIMIT_PER_SECOND", "0.01"),
+            ("RATE_LIMIT_KEY_HEADER", "x-api-key"),
+        ],
+    )
+    .await;
+    let path = format!("/api/v1/{}", SERVICES[0].name);
+    for _ in 0..2 {
+        assert_eq!(
+            gw.request("GET", &path, None, &[("x-api-key", "a")])
+                .await
+                .status,
+            200
+        );
+    }
+    let limited = gw.request("GET", &path, None, &[("x-api-key", "a")]).await;
+    assert_eq!(
+        (limited.status, limited.error_code().as_str()),
+        (429, "rate_limited")
+    );
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(
+        gw.request("GET", &path, None, &[("x-api-key", "b")])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        gw.get("/healthz").await.status,
+        200,
+        "probes are never limited"
+    );
+}

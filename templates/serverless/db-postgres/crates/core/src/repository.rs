@@ -1,0 +1,225 @@
+//! PostgreSQL storage through sqlx: runtime-checked, parameterized queries (no database needed
+//! at build time) and migrations embedded in the binary.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use time::OffsetDateTime;
+
+use crate::config::{ConfigError, Env};
+use crate::domain::{Error, Item, NewItem, Page, Pagination};
+
+/// Where the database is and how many connections to keep.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// `DATABASE_URL`, e.g. `postgres://user:password@localhost:5432/app`.
+    pub options: PgConnectOptions,
+    /// `DATABASE_MAX_CONNECTIONS` (default 2): every function instance or container has its own
+    /// pool, so the database sees `instances × max_connections` connections at peak.
+    pub max_connections: u32,
+}
+
+// Written by hand so the password never reaches a log line.
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("host", &self.options.get_host())
+            .field("port", &self.options.get_port())
+            .field("database", &self.options.get_database())
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DatabaseConfig {
+    #[cfg(test)]
+    pub(crate) const EXAMPLE_ENV: [(&'static str, &'static str); 1] =
+        [("DATABASE_URL", "postgres://app:secret@localhost:5432/app")];
+
+    pub(crate) fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
+        let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+            name: "DATABASE_URL",
+            hint: "e.g. postgres://user:password@localhost:5432/app",
+        })?;
+        let options = PgConnectOptions::from_str(&url)
+            .map_err(|e| ConfigError::invalid("DATABASE_URL", "<redacted>", &e))?;
+        let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 2)?)
+            .map_err(|e| ConfigError::invalid("DATABASE_MAX_CONNECTIONS", "", &e))?;
+        Ok(Self {
+            options,
+            max_connections,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Repository {
+    pool: PgPool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: i64,
+    name: String,
+    description: Option<String>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<ItemRow> for Item {
+    fn from(row: ItemRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The columns of [`ItemRow`], spliced into the SQL at compile time with `concat!`: every
+/// query is a static string and every value a bound parameter.
+macro_rules! columns {
+    () => {
+        "id, name, description, created_at, updated_at"
+    };
+}
+
+impl Repository {
+    /// Creates the pool without connecting: a cold start does not wait for the database, and the
+    /// first query opens the first connection. Create it once per execution environment (in
+    /// `main`, before the runtime loop) so warm invocations reuse its connections.
+    pub fn new(config: &DatabaseConfig) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(config.options.clone());
+        Self { pool }
+    }
+
+    /// Applies the migrations embedded from `migrations/`.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        sqlx::migrate!().run(&self.pool).await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
+        let sql = concat!(
+            "INSERT INTO items (name, description) VALUES ($1, $2) RETURNING ",
+            columns!()
+        );
+        sqlx::query_as::<_, ItemRow>(sql)
+            .bind(item.name())
+            .bind(item.description())
+            .fetch_one(&self.pool)
+            .await
+            .map(Item::from)
+            .map_err(|e| write_error(e, item))
+    }
+
+    /// Inserts `item` unless an item with its name exists: `true` when inserted. Replaying the
+    /// same message is a no-op, which is what makes the queue consumer idempotent.
+    pub async fn import(&self, item: &NewItem) -> Result<bool, Error> {
+        let result = sqlx::query(
+            "INSERT INTO items (name, description) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(item.name())
+        .bind(item.description())
+        .execute(&self.pool)
+        .await
+        .map_err(storage)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
+        let sql = concat!("SELECT ", columns!(), " FROM items WHERE id = $1");
+        let row = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(row.map(Item::from))
+    }
+
+    pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
+        let sql = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM items ORDER BY id LIMIT $1 OFFSET $2"
+        );
+        let rows = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(to_i64(pagination.limit()))
+            .bind(to_i64(pagination.offset()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage)?;
+        let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM items")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(Page {
+            items: rows.into_iter().map(Item::from).collect(),
+            total: u64::try_from(total).unwrap_or_default(),
+            pagination,
+        })
+    }
+
+    pub async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
+        let sql = concat!(
+            "UPDATE items SET name = $1, description = $2, updated_at = now() \
+             WHERE id = $3 RETURNING ",
+            columns!()
+        );
+        let row = sqlx::query_as::<_, ItemRow>(sql)
+            .bind(item.name())
+            .bind(item.description())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| write_error(e, item))?;
+        Ok(row.map(Item::from))
+    }
+
+    pub async fn delete(&self, id: i64) -> Result<bool, Error> {
+        let result = sqlx::query("DELETE FROM items WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(storage)?;
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+/// Page arithmetic is bounded by `u32 * u32`, far below `i64::MAX`.
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn write_error(error: sqlx::Error, item: &NewItem) -> Error {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            crate::domain::duplicate_name(item.name())
+        }
+        _ => storage(error),
+    }
+}
+
+/// Connection trouble is "unavailable" (503); everything else is internal (500).
+fn storage(error: sqlx::Error) -> Error {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            Error::Unavailable(error.into())
+        }
+        _ => Error::Internal(error.into()),
+    }
+}

@@ -1,0 +1,46 @@
+//! The queue consumer's work, independent of the transport that delivers the message.
+//!
+//! A message body is an item as JSON (`{"name": "…", "description": "…"}`); processing imports
+//! it. Processing is idempotent: a queue delivers at least once, so the same message may arrive
+//! twice, and importing an item whose name already exists is a successful no-op.
+
+use crate::domain::{Error, ItemInput, NewItem};
+use crate::repository::Repository;
+
+/// What processing one message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The item was created.
+    Imported,
+    /// An item with that name already existed (e.g. a redelivery): nothing to do.
+    AlreadyPresent,
+}
+
+/// Why a message was not processed. Every failure is reported back to the queue, which retries
+/// the message and, after `maxReceiveCount` attempts, moves it to the dead-letter queue.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The body is not an item as JSON.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] serde_json::Error),
+    /// The item breaks a domain rule.
+    #[error("invalid item: {0}")]
+    Invalid(String),
+    /// Storage failed; a retry may succeed.
+    #[error("storage failure")]
+    Storage(#[source] Error),
+}
+
+/// Processes one message body.
+pub async fn process(repository: &Repository, body: &str) -> Result<Outcome, JobError> {
+    let input: ItemInput = serde_json::from_str(body)?;
+    let item = NewItem::try_from(input).map_err(|error| match error {
+        Error::Validation(message) => JobError::Invalid(message),
+        other => JobError::Storage(other),
+    })?;
+    match repository.import(&item).await {
+        Ok(true) => Ok(Outcome::Imported),
+        Ok(false) => Ok(Outcome::AlreadyPresent),
+        Err(error) => Err(JobError::Storage(error)),
+    }
+}
