@@ -59,9 +59,12 @@ impl Layer {
     }
 }
 
-/// The application core (config, domain, HTTP layer, telemetry, metrics, probes, shutdown) that
-/// the monolith and the serverless functions share.
+/// The application core (config, domain, HTTP layer) that the monolith and the serverless
+/// functions share.
 const APP_CORE: &str = "app/core";
+/// What every service of every style runs on: telemetry, metrics, the healthcheck probe and
+/// graceful shutdown.
+const APP_RUNTIME: &str = "app/runtime";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -89,6 +92,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
     let mut layers = vec![Layer::once("shared")];
     match answers.style {
         Style::Monolith => {
+            layers.push(Layer::mounted(APP_RUNTIME, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match answers.db {
@@ -99,6 +103,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.extend(ci_layer("monolith", answers.ci));
         }
         Style::Microservices => {
+            layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             if answers.events == Some(Events::Nats) {
@@ -112,6 +117,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
                 Some(Platform::Knative) => "serverless/knative",
                 Some(Platform::AwsLambda) | None => "serverless/aws-lambda",
             };
+            layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {
