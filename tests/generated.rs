@@ -8,189 +8,27 @@
 //! `$ARCHGEN_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`).
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
-use std::fmt::Write as _;
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+
+mod common;
+use common::e2e::{self, Response, Server, build_and_test, free_port, postgres_server, psql};
 
 const NAME: &str = "shop-api";
 const BIN: &str = "shop-api";
 
-fn repo_target() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target")
-}
-
-fn shared_target() -> PathBuf {
-    std::env::var_os("ARCHGEN_GENERATED_TARGET").map_or_else(|| repo_target().join("generated-target"), PathBuf::from)
-}
-
-fn postgres_server() -> String {
-    std::env::var("ARCHGEN_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-/// Generates the project with the real binary into a temp dir outside this repository, so that
-/// nothing of ours (rustfmt.toml, clippy.toml) applies to it.
 fn generate(db: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("archgen-generated-{}", std::process::id())).join(format!("monolith-{db}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let status = Command::new(env!("CARGO_BIN_EXE_cargo-archgen"))
-        .args(["new", NAME, "--db", db, "--ci", "none", "--no-git", "--yes", "--output"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "generation failed");
-    dir
+    e2e::generate(&format!("monolith-{db}"), NAME, &["--style", "monolith", "--db", db, "--ci", "none"])
 }
 
-fn cargo(project: &Path, args: &[&str], envs: &[(&str, &str)]) {
-    eprintln!("==> [{}] cargo {}", project.file_name().unwrap().to_string_lossy(), args.join(" "));
-    let status = Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .envs(envs.iter().copied())
-        .env_remove("RUSTFLAGS")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "`cargo {}` failed in {}", args.join(" "), project.display());
-}
-
-fn build_and_test(project: &Path, test_env: &[(&str, &str)]) {
-    cargo(project, &["fmt", "--check"], &[]);
-    cargo(project, &["build"], &[]);
-    cargo(project, &["clippy", "--all-targets", "--", "-D", "warnings"], &[]);
-    cargo(project, &["test"], test_env);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A running instance of the generated binary; killed on drop if the test fails first.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(database_url: Option<&str>) -> Self {
-        let port = free_port();
-        let mut cmd = Command::new(shared_target().join("debug").join(BIN));
-        cmd.arg("serve").env("HOST", "127.0.0.1").env("PORT", port.to_string()).env("LOG_FORMAT", "json");
-        if let Some(url) = database_url {
-            cmd.env("DATABASE_URL", url);
-        }
-        let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).spawn().unwrap();
-        let server = Self { child, port };
-        server.wait_until(|s| s.get("/healthz").status == 200);
-        server
-    }
-
-    fn wait_until(&self, ready: impl Fn(&Self) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && ready(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the server on port {} did not get ready in 30 s", self.port);
-    }
-
-    fn request(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Response {
-        http(self.port, method, path, body, headers)
-    }
-
-    fn get(&self, path: &str) -> Response {
-        self.request("GET", path, None, &[])
-    }
-
-    /// SIGTERM, then the exit status within 15 s.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server did not stop within 15 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// A deliberately small HTTP/1.1 client: one request per connection.
-fn http(port: u16, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Response {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        let _ = write!(request, "{name}: {value}\r\n");
-    }
-    if let Some(body) = body {
-        let _ = write!(request, "Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
-    }
-    request.push_str("\r\n");
-    request.push_str(body.unwrap_or(""));
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, rest) = text.split_once("\r\n\r\n").expect("a complete response");
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
-    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_owned() };
-    Response { status, headers, body }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        body.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
-    body
+/// Starts the generated binary on a free port, with `DATABASE_URL` when given.
+fn start(database_url: Option<&str>) -> Server {
+    let env: Vec<(String, String)> =
+        database_url.map(|url| ("DATABASE_URL".to_owned(), url.to_owned())).into_iter().collect();
+    Server::start(BIN, free_port(), &env)
 }
 
 fn assert_error(response: &Response, status: u16, request_id: Option<&str>) -> Value {
@@ -209,7 +47,7 @@ fn assert_error(response: &Response, status: u16, request_id: Option<&str>) -> V
 /// Probes, a full CRUD round trip, the error envelope, request ids and metrics.
 fn exercise_api(server: &Server) {
     assert_eq!(server.get("/healthz").status, 200);
-    server.wait_until(|s| s.get("/readyz").status == 200);
+    server.wait_until("readyz", |s| s.get("/readyz").status == 200);
 
     let unique = format!("widget-{}", std::process::id());
     let create = json!({"name": unique, "description": "made by the e2e test"}).to_string();
@@ -254,7 +92,7 @@ fn exercise_api(server: &Server) {
 
     // The Docker HEALTHCHECK: distroless has no curl, so the binary probes itself.
     let probe = |port: u16| {
-        Command::new(shared_target().join("debug").join(BIN))
+        Command::new(e2e::binary(BIN))
             .arg("healthcheck")
             .env("PORT", port.to_string())
             .stdin(Stdio::null())
@@ -271,13 +109,7 @@ fn exercise_api(server: &Server) {
 }
 
 fn run_binary(args: &[&str], database_url: &str) {
-    let status = Command::new(shared_target().join("debug").join(BIN))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "`{BIN} {}` failed", args.join(" "));
+    e2e::run_binary(BIN, args, &[("DATABASE_URL", database_url)]);
 }
 
 fn postgres_addr() -> String {
@@ -308,15 +140,6 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
     });
 }
 
-fn psql(sql: &str) {
-    let status = Command::new("psql")
-        .arg(format!("{}/postgres", postgres_server()))
-        .args(["-v", "ON_ERROR_STOP=1", "-qc", sql])
-        .status()
-        .expect("psql is installed");
-    assert!(status.success(), "psql failed: {sql}");
-}
-
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_postgres_builds_tests_and_runs() {
@@ -330,10 +153,10 @@ fn monolith_postgres_builds_tests_and_runs() {
     let url = format!("{}/{database}", postgres_server());
     run_binary(&["migrate"], &url);
     run_binary(&["migrate"], &url); // idempotent
-    let server = Server::start(Some(&url));
+    let server = start(Some(&url));
     exercise_api(&server);
 
-    let orphan = Server::start(Some("postgres://postgres@127.0.0.1:1/none"));
+    let orphan = start(Some("postgres://postgres@127.0.0.1:1/none"));
     let not_ready = orphan.get("/readyz");
     assert_eq!(not_ready.status, 503, "{not_ready:?}");
     assert!(not_ready.json().is_object(), "503 without JSON details");
@@ -342,10 +165,10 @@ fn monolith_postgres_builds_tests_and_runs() {
 
     // The database "comes back": a proxy starts on the port the instance was given.
     let (proxy_port, upstream) = (free_port(), postgres_addr());
-    let later = Server::start(Some(&format!("postgres://postgres@127.0.0.1:{proxy_port}/{database}")));
+    let later = start(Some(&format!("postgres://postgres@127.0.0.1:{proxy_port}/{database}")));
     assert_eq!(later.get("/readyz").status, 503, "ready before its database exists");
     spawn_proxy(proxy_port, upstream);
-    later.wait_until(|s| s.get("/readyz").status == 200);
+    later.wait_until("readyz", |s| s.get("/readyz").status == 200);
     assert!(later.terminate().success(), "unclean exit on SIGTERM");
 
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
@@ -360,7 +183,7 @@ fn monolith_sqlite_builds_tests_and_runs() {
     build_and_test(&project, &[]);
     let url = format!("sqlite://{}/e2e.db?mode=rwc", project.display());
     run_binary(&["migrate"], &url);
-    let server = Server::start(Some(&url));
+    let server = start(Some(&url));
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
     let _ = std::fs::remove_dir_all(project);
@@ -371,7 +194,7 @@ fn monolith_sqlite_builds_tests_and_runs() {
 fn monolith_without_database_builds_tests_and_runs() {
     let project = generate("none");
     build_and_test(&project, &[]);
-    let server = Server::start(None);
+    let server = start(None);
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
     let _ = std::fs::remove_dir_all(project);

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)] // shared by test binaries that each use a part
 
 use cargo_archgen::answers::Answers;
 use cargo_archgen::cli::{Choice, Ci, Db, Events, NewArgs, Platform, Style};
@@ -60,3 +60,5 @@ pub fn case_id(answers: &Answers) -> String {
     }
     format!("{id}-{}-{}", answers.db.name(), answers.ci.name())
 }
+
+pub mod e2e;
