@@ -2,21 +2,28 @@
 //! pass their own tests (handler tests on real API Gateway v2 and SQS payloads shipped in
 //! `events/`), and run under `cargo lambda watch` / `cargo lambda invoke --data-file`: health, a
 //! CRUD round trip against a fresh `PostgreSQL` database, and an SQS batch whose bad records come
-//! back in `batchItemFailures`.
+//! back in `batchItemFailures`. Knative projects run as the containers would: the api binary
+//! (`migrate`, then `serve`) and the worker receiving binary-mode `CloudEvents` over HTTP, and their
+//! kustomize output (base and overlays) is parsed and checked field by field.
 //!
 //! Run with `cargo test --test generated_serverless -- --ignored --test-threads=1`.
 //! Shares `target/generated-target` (or `$ARCHGEN_GENERATED_TARGET`) with `tests/generated.rs`.
 //! cargo-lambda comes from `PyPI` through `scripts/cargo-lambda-venv.sh` (a venv under target/);
 //! `cargo lambda watch` needs no network. `PostgreSQL`: `$ARCHGEN_TEST_POSTGRES` (default
-//! `postgres://postgres@127.0.0.1:5432`).
+//! `postgres://postgres@127.0.0.1:5432`). The Knative manifests are rendered with `kubectl
+//! kustomize` and read with `PyYAML` from the lint venv (`scripts/lint-venv.sh`).
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
-use std::net::{TcpListener, TcpStream};
+use std::io::Write as _;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod common;
+use common::e2e::{self, Server, build_and_test, free_port, postgres_server, psql, shared_target};
 
 const NAME: &str = "shop-api";
 
@@ -24,66 +31,9 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn shared_target() -> PathBuf {
-    std::env::var_os("ARCHGEN_GENERATED_TARGET")
-        .map_or_else(|| repo().join("target").join("generated-target"), PathBuf::from)
-}
-
-fn postgres_server() -> String {
-    std::env::var("ARCHGEN_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-}
-
-/// Generates with the real binary into a temp dir outside this repository.
 fn generate(platform: &str, db: &str) -> PathBuf {
-    let dir = std::env::temp_dir()
-        .join(format!("archgen-generated-{}", std::process::id()))
-        .join(format!("serverless-{platform}-{db}"));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let status = Command::new(env!("CARGO_BIN_EXE_cargo-archgen"))
-        .args(["new", NAME, "--style", "serverless", "--platform", platform, "--db", db])
-        .args(["--ci", "none", "--no-git", "--yes", "--output"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "generation failed");
-    dir
-}
-
-fn cargo(project: &Path, args: &[&str], envs: &[(&str, &str)]) {
-    eprintln!("==> [{}] cargo {}", project.file_name().unwrap().to_string_lossy(), args.join(" "));
-    let status = Command::new(env!("CARGO"))
-        .args(args)
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .envs(envs.iter().copied())
-        .env_remove("RUSTFLAGS")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "`cargo {}` failed in {}", args.join(" "), project.display());
-}
-
-fn build_and_test(project: &Path, test_env: &[(&str, &str)]) {
-    cargo(project, &["fmt", "--check"], &[]);
-    cargo(project, &["build", "--workspace"], &[]);
-    cargo(project, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[]);
-    cargo(project, &["test", "--workspace"], test_env);
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn psql(sql: &str) {
-    let status = Command::new("psql")
-        .arg(format!("{}/postgres", postgres_server()))
-        .args(["-v", "ON_ERROR_STOP=1", "-qc", sql])
-        .status()
-        .expect("psql is installed");
-    assert!(status.success(), "psql failed: {sql}");
+    let args = ["--style", "serverless", "--platform", platform, "--db", db, "--ci", "none"];
+    e2e::generate(&format!("serverless-{platform}-{db}"), NAME, &args)
 }
 
 /// `bin/cargo-lambda` from the venv made by scripts/cargo-lambda-venv.sh.
@@ -240,7 +190,7 @@ fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
     let url = format!("{}/{database}", postgres_server());
     // Migrations come from the migrate function's binary, never from a cold start.
     for _ in 0..2 {
-        let status = Command::new(shared_target().join("debug").join(format!("{NAME}-migrate")))
+        let status = Command::new(e2e::binary(&format!("{NAME}-migrate")))
             .env("DATABASE_URL", &url)
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .stdin(Stdio::null())
@@ -263,5 +213,261 @@ fn serverless_aws_lambda_without_database_builds_tests_and_runs_under_cargo_lamb
     let watch = Watch::start(&project, &[]);
     exercise_lambdas(&project, &watch);
     drop(watch);
+    let _ = std::fs::remove_dir_all(project);
+}
+
+// ---- Knative: the api and worker binaries as their containers run them ----
+
+/// A generated binary serving HTTP on a free port, as its container runs it; killed on drop.
+fn start(binary: &str, env: &[(&str, &str)]) -> Server {
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    Server::start(binary, free_port(), &env)
+}
+
+/// One request: the status and the JSON body (`Null` when empty).
+trait Call {
+    fn call(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> (u16, Value);
+}
+
+impl Call for Server {
+    fn call(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let response = self.request(method, path, body, headers);
+        let json = if response.body.is_empty() { Value::Null } else { response.json() };
+        (response.status, json)
+    }
+}
+
+fn assert_envelope(status: u16, body: &Value, expected: u16, request_id: &str) {
+    assert_eq!(status, expected, "{body}");
+    let error = &body["error"];
+    assert!(error["code"].is_string() && error["message"].is_string(), "not the error envelope: {body}");
+    assert_eq!(error["request_id"], request_id, "{body}");
+}
+
+/// Probes, a CRUD round trip and the error envelope, over real HTTP.
+fn exercise_knative_api(api: &Server) {
+    assert_eq!(api.call("GET", "/healthz", None, &[]), (200, json!({"status": "ok"})));
+    assert_eq!(api.call("GET", "/readyz", None, &[]).0, 200);
+    let json_body = [("content-type", "application/json")];
+    let (status, created) = api.call("POST", "/api/v1/items", Some(r#"{"name":"knative-widget"}"#), &json_body);
+    assert_eq!(status, 201, "{created}");
+    let path = format!("/api/v1/items/{}", created["data"]["id"].as_i64().unwrap());
+    let (status, fetched) = api.call("GET", &path, None, &[]);
+    assert_eq!((status, &fetched["data"]["name"]), (200, &json!("knative-widget")));
+    let (status, updated) = api.call("PUT", &path, Some(r#"{"name":"knative-widget-2"}"#), &json_body);
+    assert_eq!((status, &updated["data"]["name"]), (200, &json!("knative-widget-2")));
+    let (status, list) = api.call("GET", "/api/v1/items?page=1&per_page=5", None, &[]);
+    assert_eq!((status, &list["meta"]["total"]), (200, &json!(1)), "{list}");
+    assert_eq!(api.call("DELETE", &path, None, &[]).0, 204);
+    let (status, gone) = api.call("GET", &path, None, &[("x-request-id", "req-404")]);
+    assert_envelope(status, &gone, 404, "req-404");
+    let (status, malformed) = api.call(
+        "POST",
+        "/api/v1/items",
+        Some("{not json"),
+        &[("content-type", "application/json"), ("x-request-id", "req-400")],
+    );
+    assert_envelope(status, &malformed, 400, "req-400");
+    let (status, invalid) = api.call(
+        "POST",
+        "/api/v1/items",
+        Some(r#"{"name":""}"#),
+        &[("content-type", "application/json"), ("x-request-id", "req-422")],
+    );
+    assert_envelope(status, &invalid, 422, "req-422");
+}
+
+/// A binary-mode `CloudEvent` as a Knative Trigger delivers it.
+fn cloud_event(worker: &Server, id: &str, kind: &str, data: &str) -> (u16, Value) {
+    let headers = [
+        ("ce-specversion", "1.0"),
+        ("ce-id", id),
+        ("ce-source", "/archgen/tests"),
+        ("ce-type", kind),
+        ("content-type", "application/json"),
+    ];
+    worker.call("POST", "/", Some(data), &headers)
+}
+
+/// Imports through the worker (checked through the API when they share a database), the same
+/// `ce-id` again without a second effect, and poison events answered 4xx.
+fn exercise_knative_worker(worker: &Server, api: Option<&Server>) {
+    let kind = format!("{NAME}.item.import");
+    let names = |api: &Server| -> Vec<Value> {
+        let (status, list) = api.call("GET", "/api/v1/items?per_page=100", None, &[]);
+        assert_eq!(status, 200, "{list}");
+        list["data"].as_array().unwrap().iter().map(|item| item["name"].clone()).collect()
+    };
+    let data = r#"{"name":"from-a-cloudevent","description":"via the Broker"}"#;
+    assert_eq!(cloud_event(worker, "evt-1", &kind, data), (201, Value::Null));
+    if let Some(api) = api {
+        assert_eq!(names(api), [json!("from-a-cloudevent")]);
+    }
+    // Redelivery of the same event: acknowledged, no second item.
+    assert_eq!(cloud_event(worker, "evt-1", &kind, data), (200, Value::Null));
+    if let Some(api) = api {
+        assert_eq!(names(api), [json!("from-a-cloudevent")]);
+    }
+    let (status, body) = cloud_event(worker, "evt-2", &kind, "{not json");
+    assert_envelope(status, &body, 400, "evt-2");
+    let (status, body) = cloud_event(worker, "evt-3", &kind, r#"{"name":""}"#);
+    assert_envelope(status, &body, 422, "evt-3");
+    let (status, body) = cloud_event(worker, "evt-4", "some.other.type", data);
+    assert_envelope(status, &body, 400, "evt-4");
+    let (status, _) = worker.call("POST", "/", Some(data), &[("content-type", "application/json")]);
+    assert_eq!(status, 400, "a request without ce-* headers is not an event");
+    if let Some(api) = api {
+        assert_eq!(names(api).len(), 1, "a poison event had an effect");
+    }
+    assert_eq!(worker.call("GET", "/readyz", None, &[]).0, 200);
+}
+
+/// `kubectl kustomize DIR` as JSON documents (through `PyYAML` from the lint venv).
+fn kustomize(dir: &Path) -> Vec<Value> {
+    let output = Command::new("kubectl").arg("kustomize").arg(dir).stdin(Stdio::null()).output().expect("kubectl");
+    assert!(
+        output.status.success(),
+        "kubectl kustomize {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let venv = Command::new(repo().join("scripts").join("lint-venv.sh")).stdin(Stdio::null()).output().unwrap();
+    assert!(venv.status.success(), "scripts/lint-venv.sh failed");
+    let venv = String::from_utf8(venv.stdout).unwrap();
+    let python = PathBuf::from(venv.lines().last().unwrap().trim()).join("bin").join("python");
+    let mut child = Command::new(python)
+        .args(["-c", "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(sys.stdin) if d], sys.stdout)"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&output.stdout).unwrap();
+    let json = child.wait_with_output().unwrap();
+    assert!(json.status.success(), "PyYAML could not read the kustomize output");
+    serde_json::from_slice(&json.stdout).unwrap()
+}
+
+fn find<'a>(docs: &'a [Value], api_version: &str, kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["apiVersion"] == api_version && d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {api_version} {kind} {name}"))
+}
+
+/// The production essentials of every Knative Service, in the base and in each overlay.
+fn check_knative_manifests(project: &Path, db: &str) {
+    let k8s = project.join("deploy").join("k8s");
+    for (dir, namespace, max_scale) in [
+        (k8s.join("base"), None, [("api", "10"), ("worker", "5")]),
+        (k8s.join("overlays").join("dev"), Some(format!("{NAME}-dev")), [("api", "2"), ("worker", "2")]),
+        (k8s.join("overlays").join("prod"), Some(NAME.to_owned()), [("api", "20"), ("worker", "10")]),
+    ] {
+        let docs = kustomize(&dir);
+        let at = dir.display();
+        for (app, max) in max_scale {
+            let service = find(&docs, "serving.knative.dev/v1", "Service", &format!("{NAME}-{app}"));
+            assert_eq!(service["metadata"]["namespace"].as_str(), namespace.as_deref(), "{at}: {app} namespace");
+            let template = &service["spec"]["template"];
+            let annotations = &template["metadata"]["annotations"];
+            assert_eq!(annotations["autoscaling.knative.dev/min-scale"], "0", "{at}: {app} scales to zero");
+            assert_eq!(annotations["autoscaling.knative.dev/max-scale"], max, "{at}: {app} max-scale");
+            let spec = &template["spec"];
+            assert!(spec["containerConcurrency"].as_u64().is_some_and(|c| c > 0), "{at}: {app} containerConcurrency");
+            let containers = spec["containers"].as_array().unwrap();
+            assert_eq!(containers.len(), 1, "{at}: {app}");
+            let c = &containers[0];
+            assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{at}: {app}");
+            assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz", "{at}: {app}");
+            assert_eq!(c["ports"], json!([{"name": "http1", "containerPort": 8080, "protocol": "TCP"}]), "{at}: {app}");
+            assert!(c["resources"]["requests"]["cpu"].is_string() && c["resources"]["requests"]["memory"].is_string());
+            assert!(c["resources"]["limits"]["cpu"].is_string() && c["resources"]["limits"]["memory"].is_string());
+            let sc = &c["securityContext"];
+            assert_eq!(sc["runAsNonRoot"], true, "{at}: {app}");
+            assert_eq!(sc["readOnlyRootFilesystem"], true, "{at}: {app}");
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{at}: {app}");
+            assert_eq!(sc["capabilities"]["drop"], json!(["ALL"]), "{at}: {app}");
+            assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{at}: {app}");
+            let env = c["env"].as_array().cloned().unwrap_or_default();
+            assert!(env.iter().all(|e| e["name"] != "PORT"), "{at}: Knative reserves PORT");
+            let secret = env.iter().find(|e| e["name"] == "DATABASE_URL");
+            assert_eq!(secret.is_some(), db == "postgres", "{at}: {app} DATABASE_URL");
+            if let Some(secret) = secret {
+                assert!(secret["valueFrom"]["secretKeyRef"]["name"].is_string(), "{at}: from a Secret");
+            }
+            let image = c["image"].as_str().unwrap();
+            assert!(
+                image.contains(&format!("{NAME}-{app}")) || image.ends_with(&format!("/{app}:0.1.0")),
+                "{at}: {image}"
+            );
+        }
+        let worker = find(&docs, "serving.knative.dev/v1", "Service", &format!("{NAME}-worker"));
+        assert_eq!(worker["metadata"]["labels"]["networking.knative.dev/visibility"], "cluster-local", "{at}");
+        find(&docs, "eventing.knative.dev/v1", "Broker", NAME);
+        let trigger = find(&docs, "eventing.knative.dev/v1", "Trigger", &format!("{NAME}-item-import"));
+        assert_eq!(trigger["spec"]["broker"], NAME, "{at}");
+        assert_eq!(trigger["spec"]["filter"]["attributes"]["type"], format!("{NAME}.item.import"), "{at}");
+        assert_eq!(
+            trigger["spec"]["subscriber"]["ref"],
+            json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": format!("{NAME}-worker")}),
+            "{at}"
+        );
+        let config = find(&docs, "v1", "ConfigMap", &format!("{NAME}-config"));
+        assert!(config["data"]["PORT"].is_null(), "{at}: Knative reserves PORT");
+        let jobs: Vec<&Value> = docs.iter().filter(|d| d["kind"] == "Job").collect();
+        if db == "postgres" {
+            let job = find(&docs, "batch/v1", "Job", &format!("{NAME}-migrate"));
+            assert_eq!(job["spec"]["template"]["spec"]["containers"][0]["args"], json!(["migrate"]), "{at}");
+        } else {
+            assert!(jobs.is_empty(), "{at}: no migration Job without a database");
+        }
+    }
+}
+
+#[test]
+#[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
+fn serverless_knative_postgres_builds_tests_and_runs_as_containers_would() {
+    let project = generate("knative", "postgres");
+    let test_url = format!("{}/postgres", postgres_server());
+    build_and_test(&project, &[("DATABASE_URL", &test_url)]);
+    check_knative_manifests(&project, "postgres");
+
+    let database = format!("archgen_knative_{}", std::process::id());
+    psql(&format!("DROP DATABASE IF EXISTS {database}"));
+    psql(&format!("CREATE DATABASE {database}"));
+    let url = format!("{}/{database}", postgres_server());
+    // What the migration Job runs, twice: migrations are idempotent.
+    for _ in 0..2 {
+        let status = Command::new(e2e::binary(&format!("{NAME}-api")))
+            .arg("migrate")
+            .env("DATABASE_URL", &url)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "migrate failed");
+    }
+    let env = [("DATABASE_URL", url.as_str())];
+    let api = start(&format!("{NAME}-api"), &env);
+    exercise_knative_api(&api);
+    let worker = start(&format!("{NAME}-worker"), &env);
+    exercise_knative_worker(&worker, Some(&api));
+    assert!(worker.terminate().success(), "unclean exit on SIGTERM");
+    assert!(api.terminate().success(), "unclean exit on SIGTERM");
+    psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
+    let _ = std::fs::remove_dir_all(project);
+}
+
+#[test]
+#[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
+fn serverless_knative_without_database_builds_tests_and_runs_as_containers_would() {
+    let project = generate("knative", "none");
+    build_and_test(&project, &[]);
+    check_knative_manifests(&project, "none");
+    let api = start(&format!("{NAME}-api"), &[]);
+    exercise_knative_api(&api);
+    // Without a database each process has its own store: the worker's answers (201, then 200
+    // for the redelivery) are the evidence.
+    let worker = start(&format!("{NAME}-worker"), &[]);
+    exercise_knative_worker(&worker, None);
+    assert!(worker.terminate().success(), "unclean exit on SIGTERM");
+    assert!(api.terminate().success(), "unclean exit on SIGTERM");
     let _ = std::fs::remove_dir_all(project);
 }

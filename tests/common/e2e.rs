@@ -207,8 +207,11 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<&str>, headers: &[
     for (name, value) in headers {
         let _ = write!(request, "{name}: {value}\r\n");
     }
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+        request.push_str("Content-Type: application/json\r\n");
+    }
     let body = body.unwrap_or("");
-    let _ = write!(request, "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+    let _ = write!(request, "Content-Length: {}\r\n\r\n{body}", body.len());
     stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
