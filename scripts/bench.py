@@ -171,9 +171,13 @@ def lock_packages(project: Path) -> int:
     return len(re.findall(r"^\[\[package\]\]", (project / "Cargo.lock").read_text(), flags=re.M))
 
 
-def cold_build(project: Path, release: bool) -> Run:
-    target = WORK / "cold-target"
-    shutil.rmtree(target, ignore_errors=True)
+def target_dir(name: str) -> Path:
+    return WORK / "targets" / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def cold_build(project: Path, target: Path, release: bool) -> Run:
+    """A build from nothing but the fetched sources, in its own target dir."""
+    shutil.rmtree(target / ("release" if release else "debug"), ignore_errors=True)
     env = {**os.environ, "CARGO_TARGET_DIR": str(target), "CARGO_INCREMENTAL": "0"}
     cmd = ["cargo", "build", "--quiet", "--offline"] + (["--release"] if release else [])
     r = run(cmd, cwd=project, env=env)
@@ -183,9 +187,12 @@ def cold_build(project: Path, release: bool) -> Run:
 
 
 def largest_binary(target: Path) -> int:
-    release = target / "release"
-    sizes = [p.stat().st_size for p in release.iterdir() if p.is_file() and os.access(p, os.X_OK)
-             and not p.name.endswith((".d", ".so"))]
+    """Size of the largest executable in target/release after `strip`."""
+    sizes = []
+    for p in (target / "release").iterdir():
+        if p.is_file() and os.access(p, os.X_OK) and not p.name.endswith((".d", ".so")):
+            subprocess.run(["strip", str(p)], stderr=subprocess.DEVNULL, check=False)
+            sizes.append(p.stat().st_size)
     return max(sizes, default=0)
 
 
@@ -206,18 +213,15 @@ def bench_weight(tools: dict, styles: list[str], release: bool) -> tuple[list[st
     facts = {}
     for name, project in projects.items():
         must(["cargo", "fetch", "--quiet"], cwd=project)
-        debug = cold_build(project, release=False)
+        target = target_dir(name)
+        debug = cold_build(project, target, release=False)
         rel_time, size = "not run", 0
         if release:
-            r = cold_build(project, release=True)
-            target = WORK / "cold-target" / "release"
-            for p in target.iterdir():
-                if p.is_file() and os.access(p, os.X_OK):
-                    subprocess.run(["strip", str(p)], stderr=subprocess.DEVNULL)
-            size = largest_binary(WORK / "cold-target")
-            rel_time = secs(r.seconds)
+            rel_time = secs(cold_build(project, target, release=True).seconds)
+            size = largest_binary(target)
         packages = lock_packages(project)
-        facts[name] = {"packages": packages, "debug": debug.seconds, "peak": debug.peak_bytes, "size": size}
+        facts[name] = {"packages": packages, "debug": debug.seconds, "peak": debug.peak_bytes, "size": size,
+                       "project": project, "target": target}
         lines.append(f"| {name} | {packages} | {secs(debug.seconds)} | {mib(debug.peak_bytes)} | {rel_time} "
                      f"| {size / 1e6:.1f} MB |")
     return lines, facts
@@ -287,16 +291,13 @@ def psql(sql: str) -> None:
     must(["psql", f"{PG}/postgres", "-qc", sql], stdout=subprocess.DEVNULL)
 
 
-def bench_runtime(tools: dict, runs: int, wrk_seconds: int) -> tuple[list[str], dict]:
-    root = WORK / "runtime"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
-    project = root / "shop"
-    must([tools["archgen"], "new", "shop", "--style", "monolith", "--db", "postgres", "--yes", "--no-git",
-          "--output", str(project)], stdout=subprocess.DEVNULL)
-    target = WORK / "runtime-target"
-    must(["cargo", "build", "--release", "--quiet"], cwd=project, env={**os.environ, "CARGO_TARGET_DIR": str(target)})
-    binary = target / "release" / "shop"
+def bench_runtime(weight: dict, runs: int, wrk_seconds: int) -> tuple[list[str], dict]:
+    """Runs the release builds the weight section made (built again here if it skipped them)."""
+    mono, loco = weight["cargo-archgen monolith (defaults)"], weight["Loco REST API starter"]
+    for facts in (mono, loco):
+        must(["cargo", "build", "--release", "--quiet", "--offline"], cwd=facts["project"],
+             env={**os.environ, "CARGO_TARGET_DIR": str(facts["target"])})
+    binary = mono["target"] / "release" / "shop"
     database = "archgen_bench"
     psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     psql(f"CREATE DATABASE {database}")
@@ -304,12 +305,8 @@ def bench_runtime(tools: dict, runs: int, wrk_seconds: int) -> tuple[list[str], 
     env = {**os.environ, "DATABASE_URL": f"{PG}/{database}", "PORT": str(port), "HOST": "127.0.0.1",
            "LOG_FORMAT": "json", "RUST_LOG": "info"}
     must([str(binary), "migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    must(loco_new(tools["loco"], root, "locorun"), cwd=root, stdout=subprocess.DEVNULL)
-    loco_dir = root / "locorun"
-    must(["cargo", "build", "--release", "--quiet"], cwd=loco_dir,
-         env={**os.environ, "CARGO_TARGET_DIR": str(WORK / "loco-target")})
-    loco_bin = WORK / "loco-target" / "release" / "locorun-cli"
+    loco_dir = loco["project"]
+    loco_bin = loco["target"] / "release" / f"{loco_dir.name}-cli"
     loco_port = free_port()
     loco_env = {**os.environ, "LOCO_ENV": "development", "PORT": str(loco_port), "BINDING": "127.0.0.1"}
 
@@ -379,7 +376,7 @@ def main() -> None:
     print("bench: weight of generated projects (cold builds)", flush=True)
     weight_lines, weight = bench_weight(tools, styles, release)
     print("bench: runtime", flush=True)
-    rt_lines, rt = bench_runtime(tools, max(5, runs // 3), wrk_seconds)
+    rt_lines, rt = bench_runtime(weight, max(5, runs // 3), wrk_seconds)
 
     mono = weight["cargo-archgen monolith (defaults)"]
     loco = weight["Loco REST API starter"]
