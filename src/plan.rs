@@ -65,6 +65,8 @@ const APP_CORE: &str = "app/core";
 /// What every service of every style runs on: telemetry, metrics, the healthcheck probe and
 /// graceful shutdown.
 const APP_RUNTIME: &str = "app/runtime";
+/// The JSON error envelope and the extractors that answer in it, shared by every style.
+const APP_ENVELOPE: &str = "app/envelope";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -93,6 +95,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
     match answers.style {
         Style::Monolith => {
             layers.push(Layer::mounted(APP_RUNTIME, "src/"));
+            layers.push(Layer::mounted(APP_ENVELOPE, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match answers.db {
@@ -104,6 +107,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
         }
         Style::Microservices => {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             if answers.events == Some(Events::Nats) {
@@ -118,6 +122,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
                 Some(Platform::AwsLambda) | None => "serverless/aws-lambda",
             };
             layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
+            layers.push(Layer::mounted(APP_ENVELOPE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {

@@ -16,7 +16,8 @@ use axum::routing::get;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-pub use error::ApiError;
+pub use error::{ApiError, method_not_allowed, not_found};
+pub use extract::{Json, Path, Query};
 pub use middleware::REQUEST_ID_HEADER;
 
 use crate::config::HttpConfig;
