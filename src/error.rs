@@ -48,9 +48,6 @@ pub enum Error {
     #[error("prompt failed: {0}")]
     Prompt(String),
 
-    #[error("git: {0}")]
-    Git(#[from] git2::Error),
-
     /// A template or the plan is broken: a bug in cargo-archgen, not in the user's input.
     #[error("internal template error: {0}")]
     Template(String),
@@ -83,7 +80,6 @@ impl Error {
             Self::TargetNotDirectory { .. } => "choose another path with --output".into(),
             Self::Write { .. } => "check that the directory is writable and the disk is not full, or choose another --output".into(),
             Self::Prompt(_) => "pass the answers as flags (see --help) or use --yes for the defaults".into(),
-            Self::Git(_) => "the project was written; run `git init` yourself, or pass --no-git".into(),
             Self::Template(_) => "this is a bug in cargo-archgen: please report it with the command you ran".into(),
         }
     }
@@ -120,7 +116,6 @@ impl Error {
             Self::TargetNotDirectory { .. } => "target_not_directory",
             Self::Write { .. } => "write_failed",
             Self::Prompt(_) => "prompt_failed",
-            Self::Git(_) => "git_failed",
             Self::Template(_) => "template_error",
         }
     }

@@ -1,11 +1,12 @@
 //! cargo-archgen generates production-grade Rust backend projects from embedded templates.
 //!
 //! Data flows one way: [`cli`] → [`answers::Answers::resolve`] → [`plan::plan`] →
-//! [`render::render`] → [`write::write`] → [`vcs::init`], and [`report`] prints the outcome.
+//! [`render::render`] → [`write::write`] (with [`vcs::Plan`]), and [`report`] prints the outcome.
 
 pub mod add;
 pub mod answers;
 pub mod cli;
+pub mod compile;
 pub mod context;
 pub mod error;
 pub mod names;
@@ -13,6 +14,7 @@ pub mod plan;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod repository;
 pub mod vcs;
 pub mod write;
 
@@ -69,7 +71,9 @@ fn new_project(args: &cli::NewArgs) -> Result<Generated> {
         write::check_target(&target, args.force)?;
         return Ok(Generated { answers, target, files, dry_run: true, git: vcs::GitOutcome::DryRun });
     }
-    write::write(&tree, &target, args.force)?;
-    let git = if args.no_git { vcs::GitOutcome::Disabled } else { vcs::init(&target, &tree)? };
+    let git = if args.no_git { vcs::Plan::Skip(vcs::GitOutcome::Disabled) } else { vcs::Plan::for_target(&target) };
+    let repository = git.files(&tree, &target);
+    write::write(&tree, &repository, &target, args.force)?;
+    let git = git.outcome();
     Ok(Generated { answers, target, files, dry_run: false, git })
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use handlebars::{Handlebars, Template};
+use handlebars::Handlebars;
 
 use crate::answers::{self, Answers};
 use crate::context::Context;
@@ -19,27 +19,100 @@ pub type Tree = BTreeMap<String, String>;
 pub fn render(answers: &Answers) -> Result<Tree> {
     let files = plan::plan(answers)?;
     let context = Context::new(answers);
-    let per_service: Vec<Context> = (0..answers.services.len()).map(|i| context.for_service(i)).collect();
-    let registry = registry(&files)?;
+    // Serialised once per context: handlebars would otherwise convert it again for every file.
+    let json = |context: &Context| handlebars::Context::wraps(context).map_err(|e| Error::Template(e.to_string()));
+    let per_service = (0..answers.services.len()).map(|i| json(&context.for_service(i))).collect::<Result<Vec<_>>>()?;
+    let contexts = Contexts { root: json(&context)?, per_service };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
+    let shares = share_out(&files, threads);
+    let rendered: Vec<Result<Vec<Rendered<'_>>>> = std::thread::scope(|scope| {
+        let contexts = &contexts;
+        let mut shares = shares.iter();
+        let own = shares.next();
+        let workers: Vec<_> = shares.map(|share| scope.spawn(move || render_share(share, contexts))).collect();
+        let mut results = vec![own.map_or_else(|| Ok(Vec::new()), |share| render_share(share, contexts))];
+        results.extend(
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|_| Err(Error::Template("a rendering thread panicked".into())))),
+        );
+        results
+    });
     let mut tree = Tree::new();
     let mut origin: BTreeMap<String, &str> = BTreeMap::new();
-    for spec in &files {
-        let context = spec.service.and_then(|i| per_service.get(i)).unwrap_or(&context);
-        let path = render_path(&registry, &spec.output, context)?;
-        let body = if spec.render {
-            registry
-                .render(&template_name(spec), context)
-                .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))?
-        } else {
-            utf8(spec)?.to_owned()
-        };
-        if let Some(other) = origin.insert(path.clone(), &spec.layer) {
-            return Err(Error::Template(format!("`{path}` comes from both `{other}` and `{}`", spec.layer)));
+    for share in rendered {
+        for (spec, path, body) in share? {
+            if let Some(other) = origin.insert(path.clone(), &spec.layer) {
+                return Err(Error::Template(format!("`{path}` comes from both `{other}` and `{}`", spec.layer)));
+            }
+            tree.insert(path, body);
         }
-        tree.insert(path, body.replace("\r\n", "\n"));
     }
     tree.insert(answers::FILE_NAME.to_owned(), answers.to_toml());
     Ok(tree)
+}
+
+struct Contexts {
+    root: handlebars::Context,
+    per_service: Vec<handlebars::Context>,
+}
+
+impl Contexts {
+    fn of(&self, spec: &FileSpec) -> &handlebars::Context {
+        spec.service.and_then(|i| self.per_service.get(i)).unwrap_or(&self.root)
+    }
+}
+
+/// A file of the plan, its rendered path and its contents.
+type Rendered<'a> = (&'a FileSpec, String, String);
+
+/// Splits the files into `n` shares, every file of one template in the same share, so each
+/// template is compiled once. Compiling costs far more than rendering, roughly in proportion to
+/// the template's size, so the largest templates are dealt out first, each to the lightest share.
+fn share_out(files: &[FileSpec], n: usize) -> Vec<Vec<&FileSpec>> {
+    let mut by_template: BTreeMap<&str, Vec<&FileSpec>> = BTreeMap::new();
+    for spec in files {
+        by_template.entry(spec.source.path().to_str().unwrap_or_default()).or_default().push(spec);
+    }
+    let mut groups: Vec<Vec<&FileSpec>> = by_template.into_values().collect();
+    let cost = |group: &Vec<&FileSpec>| {
+        group.first().map_or(0, |spec| if spec.render { spec.source.contents().len() } else { 64 })
+    };
+    groups.sort_by_key(|group| std::cmp::Reverse(cost(group)));
+    let mut shares: Vec<(usize, Vec<&FileSpec>)> = vec![(0, Vec::new()); n.max(1)];
+    for group in groups {
+        let lightest = shares.iter_mut().min_by_key(|(load, _)| *load).expect("at least one share");
+        lightest.0 += cost(&group);
+        lightest.1.extend(group);
+    }
+    shares.into_iter().map(|(_, share)| share).filter(|share| !share.is_empty()).collect()
+}
+
+/// Compiles the templates of `share` into a registry of its own and renders its files.
+fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts) -> Result<Vec<Rendered<'a>>> {
+    let mut registry = registry();
+    share
+        .iter()
+        .map(|&spec| {
+            let context = contexts.of(spec);
+            let path = render_path(&registry, &spec.output, context)?;
+            let body = if spec.render {
+                let name = template_name(spec);
+                if !registry.has_template(&name) {
+                    let template = crate::compile::compile(utf8(spec)?, name.clone()).map_err(|e| at(spec, &e))?;
+                    registry.register_template(&name, template);
+                }
+                registry.render_with_context(&name, context).map_err(|e| at(spec, &e))?
+            } else {
+                utf8(spec)?.to_owned()
+            };
+            Ok((spec, path, body.replace("\r\n", "\n")))
+        })
+        .collect()
+}
+
+fn at(spec: &FileSpec, error: &dyn std::fmt::Display) -> Error {
+    Error::Template(format!("{}: {error}", spec.source.path().display()))
 }
 
 fn template_name(spec: &FileSpec) -> String {
@@ -50,51 +123,23 @@ fn utf8(spec: &FileSpec) -> Result<&'static str> {
     spec.source.contents_utf8().ok_or_else(|| Error::Template(format!("{} is not UTF-8", spec.source.path().display())))
 }
 
-/// A strict registry (unknown fields are errors) without HTML escaping, holding every template of
-/// the plan. Compiling (parsing) dominates a run, so it is spread over the available cores.
-fn registry(files: &[FileSpec]) -> Result<Handlebars<'static>> {
+/// A strict registry (unknown fields are errors) without HTML escaping.
+fn registry() -> Handlebars<'static> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
-    let mut sources: Vec<&FileSpec> = files.iter().filter(|spec| spec.render).collect();
-    sources.sort_by_key(|spec| spec.source.path());
-    sources.dedup_by_key(|spec| spec.source.path());
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
-    let chunk = sources.len().div_ceil(threads).max(1);
-    let compiled: Vec<Result<Vec<(String, Template)>>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = sources.chunks(chunk).map(|part| scope.spawn(move || compile(part))).collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|_| Err(Error::Template("compiler thread panicked".into()))))
-            .collect()
-    });
-    for part in compiled {
-        for (name, template) in part? {
-            registry.register_template(&name, template);
-        }
-    }
-    Ok(registry)
-}
-
-fn compile(specs: &[&FileSpec]) -> Result<Vec<(String, Template)>> {
-    specs
-        .iter()
-        .map(|spec| {
-            let name = template_name(spec);
-            Template::compile_with_name(utf8(spec)?, name.clone())
-                .map(|template| (name, template))
-                .map_err(|e| Error::Template(format!("{}: {e}", spec.source.path().display())))
-        })
-        .collect()
+    registry
 }
 
 /// Output paths may contain `{{…}}` (e.g. `src/{{project.snake}}.rs`); the result must stay a
 /// plain relative path.
-fn render_path(registry: &Handlebars<'_>, path: &str, context: &Context) -> Result<String> {
+fn render_path(registry: &Handlebars<'_>, path: &str, context: &handlebars::Context) -> Result<String> {
     if !path.contains("{{") {
         return Ok(path.to_owned());
     }
-    let rendered = registry.render_template(path, context).map_err(|e| Error::Template(format!("path {path}: {e}")))?;
+    let rendered = registry
+        .render_template_with_context(path, context)
+        .map_err(|e| Error::Template(format!("path {path}: {e}")))?;
     if rendered.starts_with('/') || rendered.split('/').any(|part| part.is_empty() || part == "..") {
         return Err(Error::Template(format!("path {path} renders to the unsafe path {rendered}")));
     }
@@ -107,28 +152,28 @@ mod tests {
     use crate::cli::NewArgs;
     use crate::prompt::Defaults;
 
-    fn context() -> Context {
+    fn context() -> handlebars::Context {
         let args = NewArgs { name: Some("order-api".into()), ..NewArgs::default() };
-        Context::new(&Answers::resolve(&args, None, &mut Defaults).unwrap())
+        handlebars::Context::wraps(Context::new(&Answers::resolve(&args, None, &mut Defaults).unwrap())).unwrap()
     }
 
     #[test]
     fn paths_can_be_templated() {
-        let registry = registry(&[]).unwrap();
+        let registry = registry();
         assert_eq!(render_path(&registry, "src/{{project.snake}}.rs", &context()).unwrap(), "src/order_api.rs");
         assert_eq!(render_path(&registry, "plain/path.rs", &context()).unwrap(), "plain/path.rs");
     }
 
     #[test]
     fn a_templated_path_cannot_escape_the_project() {
-        let registry = registry(&[]).unwrap();
+        let registry = registry();
         assert!(render_path(&registry, "{{style}}/../../x", &context()).is_err());
         assert!(render_path(&registry, "/{{style}}", &context()).is_err());
     }
 
     #[test]
     fn strict_mode_rejects_unknown_fields() {
-        let registry = registry(&[]).unwrap();
+        let registry = registry();
         assert!(render_path(&registry, "{{project.nope}}", &context()).is_err());
     }
 }

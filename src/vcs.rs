@@ -1,19 +1,21 @@
-//! `git init` and a first commit of every generated file, through libgit2.
+//! Whether a new project gets a git repository, and who its first commit is by.
 //!
-//! The commit is built from the rendered tree in memory (blobs and trees written directly), not
-//! by scanning the work tree, and without copying git's sample hooks: a new project needs none.
+//! The repository itself is built in memory by [`crate::repository`] and written with the rest of
+//! the project, inside the same staging directory: an interrupted run leaves no half-made `.git`.
+//! libgit2 is used only to read the user's git configuration and to find an enclosing work tree.
 
-use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use git2::{FileMode, Oid, Repository, RepositoryInitOptions, Signature};
+use git2::{Config, Reference, Repository, Signature};
 
-use crate::error::Result;
 use crate::render::Tree;
+use crate::repository::{self, Commit, Files, Identity};
 
 /// Used when git config has no `user.name` / `user.email`.
 pub const FALLBACK_AUTHOR: (&str, &str) = ("cargo-archgen", "cargo-archgen@localhost");
+/// Used when git config has no valid `init.defaultBranch`.
+pub const DEFAULT_BRANCH: &str = "main";
+const MESSAGE: &str = "Initial commit from cargo-archgen";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GitOutcome {
@@ -27,83 +29,121 @@ pub enum GitOutcome {
     DryRun,
 }
 
-/// Creates a repository in `dir` with an initial commit of `files` (what was just written there),
-/// unless `dir` is inside a work tree.
-///
-/// # Errors
-/// Any libgit2 failure.
-pub fn init(dir: &Path, files: &Tree) -> Result<GitOutcome> {
-    if let Ok(existing) = Repository::discover(dir) {
-        if let Some(workdir) = existing.workdir() {
-            return Ok(GitOutcome::InsideRepository(workdir.to_owned()));
+/// What will happen to git for a project written to a target.
+pub enum Plan {
+    Create { identity: Identity, branch: String },
+    Skip(GitOutcome),
+}
+
+impl Plan {
+    /// A repository, unless `target` (or the directory it will be created in) is inside a work
+    /// tree already: a project generated into a monorepo belongs to the monorepo.
+    #[must_use]
+    pub fn for_target(target: &Path) -> Self {
+        let existing = target.ancestors().find(|dir| dir.is_dir()).unwrap_or(Path::new("."));
+        let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+        if let Some(workdir) = Repository::discover(existing).ok().and_then(|repo| repo.workdir().map(Path::to_owned)) {
+            return Plan::Skip(GitOutcome::InsideRepository(workdir));
         }
+        let config = Config::open_default().ok();
+        let setting = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok()).filter(|v| !v.trim().is_empty());
+        let signature = setting("user.name")
+            .zip(setting("user.email"))
+            .and_then(|(name, email)| Signature::now(&name, &email).ok())
+            .or_else(|| Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1).ok());
+        let identity = signature.map_or_else(
+            || Identity {
+                name: FALLBACK_AUTHOR.0.into(),
+                email: FALLBACK_AUTHOR.1.into(),
+                seconds: 0,
+                offset_minutes: 0,
+            },
+            |s| Identity {
+                name: String::from_utf8_lossy(s.name_bytes()).into_owned(),
+                email: String::from_utf8_lossy(s.email_bytes()).into_owned(),
+                seconds: s.when().seconds(),
+                offset_minutes: s.when().offset_minutes(),
+            },
+        );
+        let branch = setting("init.defaultBranch")
+            .filter(|b| Reference::is_valid_name(&format!("refs/heads/{b}")))
+            .unwrap_or_else(|| DEFAULT_BRANCH.to_owned());
+        Plan::Create { identity, branch }
     }
-    let mut options = RepositoryInitOptions::new();
-    options.external_template(false);
-    let repo = Repository::init_opts(dir, &options)?;
-    // Objects collect in memory and land as one packfile instead of a loose file each: on slow
-    // file systems the loose objects cost more than everything else together.
-    let odb = repo.odb()?;
-    let mempack = odb.add_new_mempack_backend(1000)?;
-    let tree = repo.find_tree(write_tree(&repo, &hierarchy(files))?)?;
-    let author = repo.signature().or_else(|_| Signature::now(FALLBACK_AUTHOR.0, FALLBACK_AUTHOR.1))?;
-    repo.commit(Some("HEAD"), &author, &author, "Initial commit from cargo-archgen", &tree, &[])?;
-    let mut pack = git2::Buf::new();
-    mempack.dump(&repo, &mut pack)?;
-    let mut writer = odb.packwriter()?;
-    writer.write_all(&pack).map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    writer.commit()?;
-    // The index mirrors the commit, so `git status` is clean from the start.
-    let mut index = repo.index()?;
-    index.read_tree(&tree)?;
-    index.write()?;
-    Ok(GitOutcome::Initialized)
-}
 
-/// The rendered files as a directory hierarchy.
-enum Node<'a> {
-    File(&'a str, &'a str),
-    Dir(Dir<'a>),
-}
-
-type Dir<'a> = BTreeMap<&'a str, Node<'a>>;
-
-fn hierarchy(files: &Tree) -> Dir<'_> {
-    let mut root = Dir::new();
-    for (path, body) in files {
-        let parts: Vec<&str> = path.split('/').collect();
-        insert(&mut root, &parts, path, body);
-    }
-    root
-}
-
-fn insert<'a>(dir: &mut Dir<'a>, parts: &[&'a str], path: &'a str, body: &'a str) {
-    match parts {
-        [name] => {
-            dir.insert(name, Node::File(path, body));
-        }
-        [name, rest @ ..] => {
-            if let Node::Dir(sub) = dir.entry(name).or_insert_with(|| Node::Dir(Dir::new())) {
-                insert(sub, rest, path, body);
+    /// The `.git` files to write beside `tree` into `target`, whose file system is probed for
+    /// case-insensitivity.
+    #[must_use]
+    pub fn files(&self, tree: &Tree, target: &Path) -> Files {
+        match self {
+            Plan::Create { identity, branch } => {
+                let ignore_case = case_insensitive(target);
+                repository::build(tree, &Commit { identity, branch, message: MESSAGE, ignore_case })
             }
+            Plan::Skip(_) => Files::new(),
         }
-        [] => {}
+    }
+
+    #[must_use]
+    pub fn outcome(self) -> GitOutcome {
+        match self {
+            Plan::Create { .. } => GitOutcome::Initialized,
+            Plan::Skip(outcome) => outcome,
+        }
     }
 }
 
-fn write_tree(repo: &Repository, dir: &Dir<'_>) -> Result<Oid> {
-    let mut builder = repo.treebuilder(None)?;
-    for (name, child) in dir {
-        match child {
-            Node::File(path, body) => {
-                let mode =
-                    if crate::write::is_script(Path::new(path)) { FileMode::BlobExecutable } else { FileMode::Blob };
-                builder.insert(name, repo.blob(body.as_bytes())?, mode.into())?;
-            }
-            Node::Dir(sub) => {
-                builder.insert(name, write_tree(repo, sub)?, FileMode::Tree.into())?;
-            }
+/// Whether the file system of `dir` (or of its nearest existing ancestor) ignores case: the
+/// path with the case of its last lettered component swapped leads to the same directory.
+fn case_insensitive(dir: &Path) -> bool {
+    let existing = dir.ancestors().find(|d| d.is_dir()).unwrap_or(Path::new("."));
+    let Ok(existing) = std::fs::canonicalize(existing) else { return false };
+    for d in existing.ancestors() {
+        let Some(name) = d.file_name().and_then(|n| n.to_str()) else { continue };
+        let swapped: String = name
+            .chars()
+            .map(|c| if c.is_lowercase() { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() })
+            .collect();
+        if swapped != name {
+            return same_directory(d, &d.with_file_name(swapped));
         }
     }
-    Ok(builder.write()?)
+    false
+}
+
+#[cfg(unix)]
+fn same_directory(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_directory(_: &Path, b: &Path) -> bool {
+    b.is_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_file_system_is_case_sensitive() {
+        // The machines this runs on (Linux, ext4 or tmpfs) tell `A` from `a`.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("Project");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(!case_insensitive(&dir));
+        assert!(!case_insensitive(&dir.join("not/yet")));
+    }
+
+    #[test]
+    fn inside_a_work_tree_the_repository_is_skipped_even_before_the_target_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("shop/nested");
+        git2::Repository::init(tmp.path()).unwrap();
+        assert!(matches!(Plan::for_target(&target), Plan::Skip(GitOutcome::InsideRepository(_))));
+    }
 }

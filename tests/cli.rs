@@ -262,6 +262,57 @@ fn git_repository_with_an_initial_commit_of_every_file() {
     assert!(repo.statuses(None).unwrap().is_empty(), "files were left out of the commit");
 }
 
+/// The repository is written by cargo-archgen itself, so git is the judge of it.
+#[test]
+fn git_accepts_the_repository_and_it_carries_the_identity_and_branch_of_git_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    fs::create_dir(&home).unwrap();
+    fs::write(
+        home.join(".gitconfig"),
+        "[user]\n\tname = Ada Lovelace\n\temail = ada@example.com\n[init]\n\tdefaultBranch = trunk\n",
+    )
+    .unwrap();
+    archgen(tmp.path())
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .args(["new", "shop", "--style", "microservices", "--services", "users,orders"])
+        .assert()
+        .success();
+    let project = tmp.path().join("shop");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&project)
+            .env("HOME", &home)
+            .env("GIT_CEILING_DIRECTORIES", tmp.path())
+            .args(args)
+            .output()
+            .expect("git is installed (see DEVELOPERS.md)");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["fsck", "--full", "--strict", "--no-progress"]);
+    assert_eq!(git(&["status", "--porcelain", "--untracked-files=all"]), "", "the work tree differs from the commit");
+    assert_eq!(
+        git(&["log", "--format=%an <%ae>|%cn|%s"]),
+        "Ada Lovelace <ada@example.com>|Ada Lovelace|Initial commit from cargo-archgen\n"
+    );
+    assert_eq!(git(&["symbolic-ref", "HEAD"]), "refs/heads/trunk\n");
+    let script = "deploy/compose/init-databases.sh";
+    assert!(git(&["ls-files", "--stage", script]).starts_with("100755 "), "{script} is committed as executable");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_ne!(fs::metadata(project.join(script)).unwrap().permissions().mode() & 0o111, 0);
+    }
+    let tracked = git(&["ls-files"]).lines().count();
+    assert_eq!(tracked, read_tree(&project).len(), "every file is committed");
+    // `git gc` can repack what cargo-archgen stored, and the history survives it.
+    git(&["gc", "--quiet"]);
+    git(&["fsck", "--full", "--strict", "--no-progress"]);
+    assert_eq!(git(&["status", "--porcelain"]), "");
+}
+
 #[test]
 fn inside_an_existing_work_tree_git_is_skipped_and_said() {
     let tmp = tempfile::tempdir().unwrap();
