@@ -95,7 +95,7 @@ fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts) -> Result<Vec<R
         .iter()
         .map(|&spec| {
             let context = contexts.of(spec);
-            let path = render_path(&registry, &spec.output, context)?;
+            let path = render_path(&mut registry, &spec.output, context)?;
             let body = if spec.render {
                 let name = template_name(spec);
                 if !registry.has_template(&name) {
@@ -106,7 +106,8 @@ fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts) -> Result<Vec<R
             } else {
                 utf8(spec)?.to_owned()
             };
-            Ok((spec, path, body.replace("\r\n", "\n")))
+            let body = if body.contains('\r') { body.replace("\r\n", "\n") } else { body };
+            Ok((spec, path, body))
         })
         .collect()
 }
@@ -133,13 +134,17 @@ fn registry() -> Handlebars<'static> {
 
 /// Output paths may contain `{{…}}` (e.g. `src/{{project.snake}}.rs`); the result must stay a
 /// plain relative path.
-fn render_path(registry: &Handlebars<'_>, path: &str, context: &handlebars::Context) -> Result<String> {
+/// Each path template is compiled once, however many services it is rendered for.
+fn render_path(registry: &mut Handlebars<'_>, path: &str, context: &handlebars::Context) -> Result<String> {
     if !path.contains("{{") {
         return Ok(path.to_owned());
     }
-    let rendered = registry
-        .render_template_with_context(path, context)
-        .map_err(|e| Error::Template(format!("path {path}: {e}")))?;
+    let name = format!("path:{path}");
+    let failed = |e: &dyn std::fmt::Display| Error::Template(format!("path {path}: {e}"));
+    if !registry.has_template(&name) {
+        registry.register_template_string(&name, path).map_err(|e| failed(&e))?;
+    }
+    let rendered = registry.render_with_context(&name, context).map_err(|e| failed(&e))?;
     if rendered.starts_with('/') || rendered.split('/').any(|part| part.is_empty() || part == "..") {
         return Err(Error::Template(format!("path {path} renders to the unsafe path {rendered}")));
     }
@@ -159,21 +164,21 @@ mod tests {
 
     #[test]
     fn paths_can_be_templated() {
-        let registry = registry();
-        assert_eq!(render_path(&registry, "src/{{project.snake}}.rs", &context()).unwrap(), "src/order_api.rs");
-        assert_eq!(render_path(&registry, "plain/path.rs", &context()).unwrap(), "plain/path.rs");
+        let mut registry = registry();
+        assert_eq!(render_path(&mut registry, "src/{{project.snake}}.rs", &context()).unwrap(), "src/order_api.rs");
+        assert_eq!(render_path(&mut registry, "plain/path.rs", &context()).unwrap(), "plain/path.rs");
     }
 
     #[test]
     fn a_templated_path_cannot_escape_the_project() {
-        let registry = registry();
-        assert!(render_path(&registry, "{{style}}/../../x", &context()).is_err());
-        assert!(render_path(&registry, "/{{style}}", &context()).is_err());
+        let mut registry = registry();
+        assert!(render_path(&mut registry, "{{style}}/../../x", &context()).is_err());
+        assert!(render_path(&mut registry, "/{{style}}", &context()).is_err());
     }
 
     #[test]
     fn strict_mode_rejects_unknown_fields() {
-        let registry = registry();
-        assert!(render_path(&registry, "{{project.nope}}", &context()).is_err());
+        let mut registry = registry();
+        assert!(render_path(&mut registry, "{{project.nope}}", &context()).is_err());
     }
 }
