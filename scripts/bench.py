@@ -132,25 +132,46 @@ def loco_new(loco: str, parent: Path, name: str) -> list[str]:
 # 1. Generation
 
 
+def settle() -> None:
+    """Flushes the file system and waits out ext4's delay on reusing freed inodes.
+
+    Without a journal, ext4 skips inodes freed within the last minute (longer while their blocks
+    are unflushed) when it allocates new ones, so right after many deletions (the previous bench,
+    `cargo install`) creating files is several times slower, and more so for whoever creates more.
+    """
+    os.sync()
+    time.sleep(61)
+
+
 def bench_generation(tools: dict, styles: list[str], runs: int) -> tuple[list[str], dict]:
-    gen = WORK / "gen"
-    commands: dict[str, tuple[list[str], Path]] = {}
+    # Every run writes a fresh directory and nothing is deleted until the section is over (see
+    # `settle`), so each command meets the file system as a user's first run would.
+    gen = WORK / f"gen-{os.getpid()}"
+    gen.mkdir(parents=True)
+    commands: dict[str, tuple[list[str], str]] = {}
     for style in styles:
         commands[f"cargo-archgen new ({style}, largest case)"] = (
-            [tools["archgen"], "new", "shop", *LARGEST[style], "--yes", "--output", str(gen / "out")], gen / "out")
-    commands["cargo new"] = (["cargo", "new", "--vcs", "git", "--quiet", str(gen / "out")], gen / "out")
-    commands["loco new (REST API starter)"] = (loco_new(tools["loco"], gen, "out"), gen / "out")
+            [tools["archgen"], "new", "shop", *LARGEST[style], "--yes", "--output", "{out}"], "{out}")
+    commands["cargo new"] = (["cargo", "new", "--vcs", "git", "--quiet", "{out}"], "{out}")
+    commands["loco new (REST API starter)"] = (loco_new(tools["loco"], Path("{parent}"), "out"), "{parent}/out")
     results: dict[str, list[Run]] = {name: [] for name in commands}
     files: dict[str, int] = {}
+    settle()
+    count = 0
     for _ in range(runs):  # interleaved: one of each per round
-        for name, (cmd, out) in commands.items():
-            shutil.rmtree(gen, ignore_errors=True)
-            gen.mkdir(parents=True)
-            r = run(cmd, cwd=gen)
+        for name, (template, out_template) in commands.items():
+            count += 1
+            parent = gen / str(count)
+            parent.mkdir()
+            fill = lambda arg: arg.replace("{parent}", str(parent)).replace("{out}", str(parent / "out"))
+            cmd = [fill(arg) for arg in template]
+            r = run(cmd, cwd=parent)
             if r.code != 0:
                 sys.exit(f"bench: {name} failed: {' '.join(cmd)}")
             results[name].append(r)
+            out = Path(fill(out_template))
             files[name] = sum(1 for p in out.rglob("*") if p.is_file() and ".git" not in p.parts)
+    shutil.rmtree(gen, ignore_errors=True)
     cargo_new = statistics.median(r.seconds for r in results["cargo new"])
     lines = ["| command | wall time, median (min–max) | peak memory | files written | ÷ `cargo new` |",
              "| --- | --- | --- | --- | --- |"]
