@@ -1,19 +1,21 @@
 //! Compiling a template without paying for its plain text.
 //!
-//! handlebars-rust parses raw text one character at a time (pest) and locates every element by
-//! rescanning the source from its start, so most of a run went into text that holds no
-//! Handlebars at all, and long templates cost in the square of their length. So:
-//! - long runs of plain text are lifted out before parsing, each replaced by a short marker that
-//!   keeps its line breaks (reported lines stay right), and put back into the compiled template.
-//!   Whitespace control (`~`, standalone lines) only ever removes whitespace at the edges of a
-//!   run and decides from the whitespace next to a tag, so a run is lifted from its first
-//!   non-blank character to the end of its last non-blank line but one, and its edges stay;
-//! - what remains (the skeleton) is compiled in pieces cut just after top-level markers, and the
-//!   pieces are joined: the text on both sides of a cut belongs to one run, so the two halves of
-//!   that run are joined back into one element.
+//! handlebars-rust parses plain text one character at a time (pest, some 400 instructions a
+//! character) and locates every element by rescanning the source from its start, so nearly all
+//! of a run went into text that holds no Handlebars at all. So, before parsing:
+//! - plain text is lifted out and replaced by short markers. Whitespace control (`~`, standalone
+//!   lines) only removes whitespace at the edges of a run of text and decides from the
+//!   whitespace next to a tag, so what is lifted starts and ends at non-blank characters: from
+//!   a run's first one to the end of its last non-blank line but one, and its last line's text;
+//! - simple expressions (`{{project.kebab}}`) are replaced by markers too and compiled once per
+//!   distinct text, where handlebars' state between tags allows it (see [`lift`]);
+//! - what remains (the skeleton) is compiled in pieces, cut after top-level markers; the two
+//!   halves of the text element a cut splits are joined again.
 //!
-//! The result equals `Template::compile_with_name` (a test compares every embedded template);
-//! whatever the scan cannot vouch for is compiled the plain way.
+//! Then the markers are put back, and the lines and columns handlebars recorded in the skeleton
+//! are turned into the source's. The result equals `Template::compile_with_name`: a test
+//! compares every embedded template and thousands of random ones; whatever the scan cannot vouch
+//! for is compiled the plain way.
 
 use std::collections::HashMap;
 
@@ -25,7 +27,7 @@ const MARK: char = '\u{1}';
 /// Never appears in a template (checked); fills the marker of a lifted expression.
 const TAG: char = '\u{2}';
 /// Shorter runs cost less to parse than to lift.
-const MIN_LIFT: usize = 16;
+const MIN_LIFT: usize = 8;
 /// Pieces shorter than this cost more in per-parse overhead than their length saves.
 const MIN_PIECE: usize = 128;
 
@@ -51,9 +53,13 @@ struct Skeleton<'a> {
     tags: Vec<Tag<'a>>,
     /// Offsets in `text` where it may be cut: just after a marker outside every block.
     cuts: Vec<usize>,
-    /// Per line, where an expression marker stands in the skeleton (column) and how much
-    /// shorter than its expression it is.
+    /// Per line of the source, where a marker stands on it in the skeleton (column) and how
+    /// much shorter than what it replaces it is.
     shrunk: HashMap<usize, Vec<(usize, usize)>>,
+    /// Skeleton lines holding a marker that replaced line breaks, and how many.
+    removed_lines: Vec<(usize, usize)>,
+    removed: usize,
+    cursor: Cursor,
 }
 
 /// A simple expression such as `{{project.kebab}}`: compiled once per distinct text, it is
@@ -121,8 +127,10 @@ fn lift(source: &str) -> Option<Skeleton<'_>> {
         tags: Vec::new(),
         cuts: Vec::new(),
         shrunk: HashMap::new(),
+        removed_lines: Vec::new(),
+        removed: 0,
+        cursor: Cursor { offset: 0, line: 1, column: 1 },
     };
-    let mut cursor = Cursor { offset: 0, line: 1, column: 1 };
     let mut depth = 0;
     let (mut previous_simple, mut previous_omits) = (false, false);
     let mut pos = 0;
@@ -137,9 +145,9 @@ fn lift(source: &str) -> Option<Skeleton<'_>> {
             // between elements (so all-blank text starts at the next tag, or the end).
             let start = run.find(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')).map_or(raw_end, |at| pos + at);
             last.text_after = !run.is_empty();
-            last.after = cursor.advance(source, start);
+            last.after = skeleton.cursor.advance(source, start);
         }
-        if let Some(cut) = skeleton.lift_run(run) {
+        if let Some(cut) = skeleton.lift_run(source, pos, raw_end) {
             // A piece starts with no `~}}` pending: cut only where none is.
             if depth == 0 && !previous_omits {
                 skeleton.cuts.push(cut);
@@ -152,13 +160,8 @@ fn lift(source: &str) -> Option<Skeleton<'_>> {
         // An expression is lifted only where neither is pending.
         let simple = !run.is_empty() && !previous_omits && is_simple(tag) && skeleton.tags.len() < 100;
         if simple {
-            let at = cursor.advance(source, raw_end);
-            let marker = format!("{TAG}{}{TAG}", skeleton.tags.len());
-            // Columns handlebars records later on this line are off by what the marker saves.
-            let earlier: usize = skeleton.shrunk.get(&at.0).map_or(0, |s| s.iter().map(|&(_, by)| by).sum());
-            let shrink = (at.0, at.1 - earlier, tag.chars().count() - marker.len());
-            skeleton.shrunk.entry(shrink.0).or_default().push((shrink.1, shrink.2));
-            skeleton.text.push_str(&marker);
+            let at = skeleton.cursor.advance(source, raw_end);
+            skeleton.marker(TAG, skeleton.tags.len(), at, tag);
             skeleton.tags.push(Tag { source: tag, at, after: at, text_after: false });
         } else if !tag.is_empty() {
             depth = nesting(tag, depth)?;
@@ -193,6 +196,9 @@ struct Cursor {
 impl Cursor {
     /// Moves to `offset` (not before the current one) and returns its line and column.
     fn advance(&mut self, source: &str, offset: usize) -> (usize, usize) {
+        if offset < self.offset {
+            *self = Cursor { offset: 0, line: 1, column: 1 };
+        }
         let passed = &source[self.offset..offset];
         match passed.rfind('\n') {
             Some(last) => {
@@ -238,26 +244,69 @@ fn nesting(tag: &str, depth: usize) -> Option<usize> {
 }
 
 impl<'a> Skeleton<'a> {
-    /// Copies the raw text `run` into the skeleton, lifting what lies between its leading
-    /// whitespace and its last line when that is long enough; returns the offset just after the
-    /// marker. The last line stays: the columns of the tag after it are recorded.
-    fn lift_run(&mut self, run: &'a str) -> Option<usize> {
+    /// Copies the raw text `source[pos..end]` into the skeleton, lifting two regions of it when
+    /// long enough: from its first non-blank character to the end of its last non-blank line but
+    /// one, and the last line from its first non-blank character to its last. Returns the offset
+    /// just after the first region's marker, where the skeleton may be cut.
+    fn lift_run(&mut self, source: &'a str, pos: usize, end: usize) -> Option<usize> {
+        let run = &source[pos..end];
         let start = run.len() - run.trim_start().len();
-        let end = run.rfind('\n').map_or(0, |last| run[..last].trim_end().len());
-        if end <= start || end - start < MIN_LIFT {
-            self.text.push_str(run);
-            return None;
+        let last_break = run.rfind('\n');
+        let mut copied = 0;
+        let mut cut = None;
+        let lines_end = last_break.map_or(0, |last| run[..last].trim_end().len());
+        if lines_end > start && lines_end - start >= MIN_LIFT {
+            self.text.push_str(&run[..start]);
+            let at = self.cursor.advance(source, pos + start);
+            let lifted = &run[start..lines_end];
+            let breaks = lifted.matches('\n').count();
+            if breaks > 0 {
+                self.removed_lines.push((at.0 - self.removed, breaks));
+                self.removed += breaks;
+            }
+            self.marker(MARK, self.runs.len(), at, "");
+            self.runs.push(lifted);
+            cut = Some(self.text.len());
+            copied = lines_end;
         }
-        let lifted = &run[start..end];
-        self.text.push_str(&run[..start]);
-        self.text.push(MARK);
-        self.text.extend(std::iter::repeat_n('\n', lifted.matches('\n').count()));
-        self.text.push_str(&self.runs.len().to_string());
-        self.text.push(MARK);
-        let cut = self.text.len();
-        self.text.push_str(&run[end..]);
-        self.runs.push(lifted);
-        Some(cut)
+        let line_start = last_break.map_or(0, |last| last + 1).max(copied);
+        let line_text = run[line_start..].trim_start();
+        let text_start = run.len() - line_text.len();
+        let text_end = text_start + line_text.trim_end().len();
+        if text_end > text_start && text_end - text_start >= MIN_LIFT {
+            self.text.push_str(&run[copied..text_start]);
+            let at = self.cursor.advance(source, pos + text_start);
+            let lifted = &run[text_start..text_end];
+            self.marker(MARK, self.runs.len(), at, lifted);
+            self.runs.push(lifted);
+            copied = text_end;
+        }
+        self.text.push_str(&run[copied..]);
+        cut
+    }
+
+    /// Writes the marker of lifted run or expression number `index`, which replaces `replaced`
+    /// on its last line (from `at`, in the source): handlebars will record the columns of what
+    /// follows on that line short by the difference.
+    fn marker(&mut self, kind: char, index: usize, at: (usize, usize), replaced: &str) {
+        let marker = format!("{kind}{index}{kind}");
+        let replaced = replaced.chars().count();
+        if replaced > marker.len() {
+            let line = self.shrunk.entry(at.0).or_default();
+            let column = at.1 - line.iter().map(|&(_, by)| by).sum::<usize>();
+            line.push((column, replaced - marker.len()));
+        }
+        self.text.push_str(&marker);
+    }
+
+    /// Turns a line and column handlebars recorded in the skeleton into the source's.
+    fn to_source(&self, mapping: &mut TemplateMapping) {
+        mapping.0 +=
+            self.removed_lines.iter().take_while(|&&(line, _)| line < mapping.0).map(|&(_, n)| n).sum::<usize>();
+        if let Some(markers) = self.shrunk.get(&mapping.0) {
+            let column = mapping.1;
+            mapping.1 += markers.iter().filter(|&&(at, _)| at < column).map(|&(_, by)| by).sum::<usize>();
+        }
     }
 }
 
@@ -315,10 +364,7 @@ fn restore(
     let elements = std::mem::take(&mut template.elements);
     let mappings = std::mem::take(&mut template.mapping);
     for (mut element, mut mapping) in elements.into_iter().zip(mappings) {
-        if let Some(markers) = skeleton.shrunk.get(&mapping.0) {
-            let column = mapping.1;
-            mapping.1 += markers.iter().filter(|&&(at, _)| at < column).map(|&(_, by)| by).sum::<usize>();
-        }
+        skeleton.to_source(&mut mapping);
         match &mut element {
             TemplateElement::RawString(text) if text.contains(TAG) => {
                 let (head, tags) = tokens(text, &skeleton.tags)?;
@@ -401,7 +447,7 @@ fn expand(text: &str, lifted: &[&str]) -> Option<(String, usize)> {
     let mut parts = text.split(MARK);
     out.push_str(parts.next()?);
     while let Some(marker) = parts.next() {
-        let index: usize = marker.trim_start_matches('\n').parse().ok()?;
+        let index: usize = marker.parse().ok()?;
         out.push_str(lifted.get(index)?);
         out.push_str(parts.next()?);
         count += 1;
@@ -425,7 +471,7 @@ mod tests {
         let source = format!("{{{{#if x}}}}  {LONG}  \n last {{{{/if}}}}\n");
         let skeleton = lift(&source).unwrap();
         assert_eq!(skeleton.runs, [LONG]);
-        assert_eq!(skeleton.text, "{{#if x}}  \u{1}\n0\u{1}  \n last {{/if}}\n");
+        assert_eq!(skeleton.text, "{{#if x}}  \u{1}0\u{1}  \n last {{/if}}\n");
         assert!(skeleton.cuts.is_empty(), "inside a block");
         same(&source);
     }
@@ -460,7 +506,22 @@ mod tests {
     /// handlebars accepts must come out the same. `FUZZ_N=100000 FUZZ_SEED=7` searches wider.
     #[test]
     fn random_templates_compile_exactly_as_handlebars_does() {
-        const TEXT: [&str; 12] = [" ", "  ", "\n", "\t", "\n\n  ", "x", " y \n", LONG, "a: ", "\n  - ", "}", "{"];
+        const TEXT: [&str; 14] = [
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\n\n  ",
+            "x",
+            " y \n",
+            LONG,
+            "a: ",
+            "\n  - ",
+            "}",
+            "{",
+            "a whole line without a break",
+            " é — ü, ñ! ",
+        ];
         const TAGS: [&str; 11] = [
             "{{a}}",
             "{{b.c}}",
@@ -527,7 +588,7 @@ mod tests {
     fn sources_the_scan_does_not_model_are_compiled_plainly() {
         assert!(lift(&format!("\\{{{{x}}}}\n{LONG}\n{LONG}\n")).is_none());
         assert!(lift(&format!("{MARK}\n{LONG}\n{LONG}\n")).is_none());
-        let plain = lift("short\ntext\n").unwrap();
+        let plain = lift("tiny\n").unwrap();
         assert!(plain.runs.is_empty() && plain.tags.is_empty());
     }
 
