@@ -24,7 +24,7 @@ use handlebars::{Template, TemplateError};
 
 /// Never appears in a template (checked); delimits the marker of a lifted run.
 const MARK: char = '\u{1}';
-/// Never appears in a template (checked); fills the marker of a lifted expression.
+/// Never appears in a template (checked); delimits the marker of a lifted expression.
 const TAG: char = '\u{2}';
 /// Shorter runs cost less to parse than to lift.
 const MIN_LIFT: usize = 8;
@@ -54,11 +54,12 @@ struct Skeleton<'a> {
     /// Offsets in `text` where it may be cut: just after a marker outside every block.
     cuts: Vec<usize>,
     /// Per line of the source, where a marker stands on it in the skeleton (column) and how
-    /// much shorter than what it replaces it is.
-    shrunk: HashMap<usize, Vec<(usize, usize)>>,
-    /// Skeleton lines holding a marker that replaced line breaks, and how many.
+    /// many characters shorter than what it replaces it is.
+    shrunk: HashMap<usize, Vec<(usize, isize)>>,
+    /// Skeleton lines holding a marker that replaced line breaks, and how many; their sum.
     removed_lines: Vec<(usize, usize)>,
     removed: usize,
+    /// Where in the source the scan is, as a line and column.
     cursor: Cursor,
 }
 
@@ -158,10 +159,10 @@ fn lift(source: &str) -> Option<Skeleton<'_>> {
         // reset: the line trimming a standalone tag leaves to the next text (reset by text) and
         // the `~}}` of the last tag (comments leave it; blank text after it makes no element).
         // An expression is lifted only where neither is pending.
-        let simple = !run.is_empty() && !previous_omits && is_simple(tag) && skeleton.tags.len() < 100;
+        let simple = !run.is_empty() && !previous_omits && is_simple(tag);
         if simple {
             let at = skeleton.cursor.advance(source, raw_end);
-            skeleton.marker(TAG, skeleton.tags.len(), at, tag);
+            skeleton.marker(TAG, skeleton.tags.len(), at, Some(tag));
             skeleton.tags.push(Tag { source: tag, at, after: at, text_after: false });
         } else if !tag.is_empty() {
             depth = nesting(tag, depth)?;
@@ -177,8 +178,7 @@ fn lift(source: &str) -> Option<Skeleton<'_>> {
     (depth == 0).then_some(skeleton)
 }
 
-/// A `{{path}}` expression without parameters or whitespace control (never shorter than its
-/// marker: two marker characters around at most two digits).
+/// A `{{path}}` expression without parameters or whitespace control.
 fn is_simple(tag: &str) -> bool {
     let Some(path) = tag.strip_prefix("{{").and_then(|t| t.strip_suffix("}}")) else { return false };
     path != "else"
@@ -264,7 +264,7 @@ impl<'a> Skeleton<'a> {
                 self.removed_lines.push((at.0 - self.removed, breaks));
                 self.removed += breaks;
             }
-            self.marker(MARK, self.runs.len(), at, "");
+            self.marker(MARK, self.runs.len(), at, None);
             self.runs.push(lifted);
             cut = Some(self.text.len());
             copied = lines_end;
@@ -277,7 +277,7 @@ impl<'a> Skeleton<'a> {
             self.text.push_str(&run[copied..text_start]);
             let at = self.cursor.advance(source, pos + text_start);
             let lifted = &run[text_start..text_end];
-            self.marker(MARK, self.runs.len(), at, lifted);
+            self.marker(MARK, self.runs.len(), at, Some(lifted));
             self.runs.push(lifted);
             copied = text_end;
         }
@@ -286,15 +286,17 @@ impl<'a> Skeleton<'a> {
     }
 
     /// Writes the marker of lifted run or expression number `index`, which replaces `replaced`
-    /// on its last line (from `at`, in the source): handlebars will record the columns of what
-    /// follows on that line short by the difference.
-    fn marker(&mut self, kind: char, index: usize, at: (usize, usize), replaced: &str) {
+    /// on one line (from `at`, in the source): handlebars will record the columns of what follows
+    /// on that line off by the difference. (A run's lines up to its last are replaced whole:
+    /// nothing follows on their line.)
+    fn marker(&mut self, kind: char, index: usize, at: (usize, usize), replaced: Option<&str>) {
         let marker = format!("{kind}{index}{kind}");
-        let replaced = replaced.chars().count();
-        if replaced > marker.len() {
+        if let Some(replaced) = replaced {
+            let signed = |n: usize| isize::try_from(n).unwrap_or(isize::MAX);
             let line = self.shrunk.entry(at.0).or_default();
-            let column = at.1 - line.iter().map(|&(_, by)| by).sum::<usize>();
-            line.push((column, replaced - marker.len()));
+            let column = signed(at.1) - line.iter().map(|&(_, by)| by).sum::<isize>();
+            let by = signed(replaced.chars().count()) - signed(marker.len());
+            line.push((usize::try_from(column).unwrap_or_default(), by));
         }
         self.text.push_str(&marker);
     }
@@ -305,7 +307,8 @@ impl<'a> Skeleton<'a> {
             self.removed_lines.iter().take_while(|&&(line, _)| line < mapping.0).map(|&(_, n)| n).sum::<usize>();
         if let Some(markers) = self.shrunk.get(&mapping.0) {
             let column = mapping.1;
-            mapping.1 += markers.iter().filter(|&&(at, _)| at < column).map(|&(_, by)| by).sum::<usize>();
+            let by: isize = markers.iter().filter(|&&(at, _)| at < column).map(|&(_, by)| by).sum();
+            mapping.1 = mapping.1.saturating_add_signed(by);
         }
     }
 }
@@ -575,6 +578,16 @@ mod tests {
             }
         }
         assert!(compared > 2000);
+    }
+
+    #[test]
+    fn markers_longer_than_what_they_replace_still_map_to_the_right_columns() {
+        // From the thousandth expression on, `{{a}}` is shorter than its marker.
+        let source: String = (0..1100).map(|i| if i % 7 == 0 { "x{{a}}\n" } else { "x{{a}}" }).collect();
+        let plain = Template::compile_with_name(&source, "t".into()).unwrap();
+        let skeleton = lift(&source).unwrap();
+        assert_eq!(skeleton.tags.len(), 1100);
+        assert_eq!(skeleton.compile("t"), Some(plain));
     }
 
     #[test]
