@@ -10,7 +10,7 @@
 //! The formats are git's documented ones (gitformat-pack, gitformat-index); tests read the result
 //! with libgit2 and `git fsck --strict`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 
 use sha1::{Digest, Sha1};
@@ -114,7 +114,6 @@ fn hex(id: &Oid) -> String {
 }
 
 /// The `.git` directory of a repository whose one commit holds `tree`.
-///
 #[must_use]
 pub fn build(tree: &Tree, commit: &Commit<'_>) -> Files {
     let files: Vec<(&String, &String)> = tree.iter().collect();
@@ -223,13 +222,16 @@ fn sort_key(name: &str, is_dir: bool) -> impl Iterator<Item = u8> + '_ {
 
 /// The packfile, its `.idx`, and the pack's checksum, which names both.
 fn pack(objects: &[Packed]) -> (Vec<u8>, Vec<u8>, Oid) {
-    let mut pack = Vec::with_capacity(objects.iter().map(|o| o.entry.len()).sum::<usize>() + 32);
+    // Identical files (or directories) are one object, stored once.
+    let mut seen = HashSet::with_capacity(objects.len());
+    let unique: Vec<&Packed> = objects.iter().filter(|o| seen.insert(o.id)).collect();
+    let mut pack = Vec::with_capacity(unique.iter().map(|o| o.entry.len()).sum::<usize>() + 32);
     pack.extend_from_slice(b"PACK");
     pack.extend_from_slice(&2u32.to_be_bytes());
-    pack.extend_from_slice(&u32::try_from(objects.len()).unwrap_or(u32::MAX).to_be_bytes());
+    pack.extend_from_slice(&u32::try_from(unique.len()).unwrap_or(u32::MAX).to_be_bytes());
     // (id, crc32 of its entry, offset in the pack)
-    let mut located: Vec<(Oid, u32, usize)> = Vec::with_capacity(objects.len());
-    for object in objects {
+    let mut located: Vec<(Oid, u32, usize)> = Vec::with_capacity(unique.len());
+    for object in unique {
         located.push((object.id, crc32fast::hash(&object.entry), pack.len()));
         pack.extend_from_slice(&object.entry);
     }
@@ -344,6 +346,17 @@ mod tests {
             std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&stream[..]), &mut inflated).unwrap();
             assert_eq!(inflated, data);
         }
+    }
+
+    #[test]
+    fn identical_files_are_one_object_in_the_pack() {
+        let tree = Tree::from([("a".to_owned(), "same\n".to_owned()), ("b/c".to_owned(), "same\n".to_owned())]);
+        let who = Identity { name: "A".into(), email: "a@x".into(), seconds: 0, offset_minutes: 0 };
+        let files = build(&tree, &Commit { identity: &who, branch: "main", message: "m", ignore_case: false });
+        let pack =
+            files.iter().find(|(path, _)| std::path::Path::new(path).extension() == Some("pack".as_ref())).unwrap().1;
+        // One blob, two trees (root and b), one commit.
+        assert_eq!(pack[8..12], 4u32.to_be_bytes());
     }
 
     #[test]
