@@ -81,9 +81,10 @@ fn share_out(files: &[FileSpec], n: usize) -> Vec<Vec<&FileSpec>> {
     groups.sort_by_key(|group| std::cmp::Reverse(cost(group)));
     let mut shares: Vec<(usize, Vec<&FileSpec>)> = vec![(0, Vec::new()); n.max(1)];
     for group in groups {
-        let lightest = shares.iter_mut().min_by_key(|(load, _)| *load).expect("at least one share");
-        lightest.0 += cost(&group);
-        lightest.1.extend(group);
+        if let Some(lightest) = shares.iter_mut().min_by_key(|(load, _)| *load) {
+            lightest.0 += cost(&group);
+            lightest.1.extend(group);
+        }
     }
     shares.into_iter().map(|(_, share)| share).filter(|share| !share.is_empty()).collect()
 }

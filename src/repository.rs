@@ -10,15 +10,13 @@
 //! The formats are git's documented ones (gitformat-pack, gitformat-index); tests read the result
 //! with libgit2 and `git fsck --strict`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use sha1::{Digest, Sha1};
 
 use crate::render::Tree;
-
-/// Relative path under the project root (`.git/...`) → contents.
-pub type Files = BTreeMap<String, Vec<u8>>;
+use crate::write::Binary;
 
 /// Who made the commit, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +113,7 @@ fn hex(id: &Oid) -> String {
 
 /// The `.git` directory of a repository whose one commit holds `tree`.
 #[must_use]
-pub fn build(tree: &Tree, commit: &Commit<'_>) -> Files {
+pub fn build(tree: &Tree, commit: &Commit<'_>) -> Binary {
     let files: Vec<(&String, &String)> = tree.iter().collect();
     let mut packed = pack_blobs(&files);
     let entries: Vec<Entry<'_>> = files
@@ -133,7 +131,7 @@ pub fn build(tree: &Tree, commit: &Commit<'_>) -> Files {
     let name = format!(".git/objects/pack/pack-{}", hex(&checksum));
     let zero = hex(&[0; 20]);
     let reflog = format!("{zero} {} {signature}\tcommit (initial): {}\n", hex(&head_id), commit.message);
-    Files::from([
+    Binary::from([
         (".git/HEAD".to_owned(), format!("ref: refs/heads/{}\n", commit.branch).into_bytes()),
         (".git/config".to_owned(), config(commit.ignore_case).into_bytes()),
         (format!(".git/refs/heads/{}", commit.branch), format!("{}\n", hex(&head_id)).into_bytes()),

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use git2::{Config, Reference, Repository, Signature};
 
 use crate::render::Tree;
-use crate::repository::{self, Commit, Files, Identity};
+use crate::repository::{self, Commit, Identity};
+use crate::write::Binary;
 
 /// Used when git config has no `user.name` / `user.email`.
 pub const FALLBACK_AUTHOR: (&str, &str) = ("cargo-archgen", "cargo-archgen@localhost");
@@ -74,13 +75,13 @@ impl Plan {
     /// The `.git` files to write beside `tree` into `target`, whose file system is probed for
     /// case-insensitivity.
     #[must_use]
-    pub fn files(&self, tree: &Tree, target: &Path) -> Files {
+    pub fn files(&self, tree: &Tree, target: &Path) -> Binary {
         match self {
             Plan::Create { identity, branch } => {
                 let ignore_case = case_insensitive(target);
                 repository::build(tree, &Commit { identity, branch, message: MESSAGE, ignore_case })
             }
-            Plan::Skip(_) => Files::new(),
+            Plan::Skip(_) => Binary::new(),
         }
     }
 
