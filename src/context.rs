@@ -7,9 +7,15 @@ use crate::answers::Answers;
 use crate::cli::{Choice, Ci, Db, Events, Platform};
 use crate::names::Names;
 
+/// The minimum Rust version of every generated project, one for all styles: the newest
+/// `rust-version` among the pinned dependencies and what the generated code itself uses.
+pub const RUST_VERSION: &str = "1.89";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Context {
     pub archgen_version: &'static str,
+    /// The oldest Rust every generated project supports (`rust-version`, the CI's MSRV job).
+    pub rust_version: &'static str,
     pub project: Names,
     pub style: &'static str,
     pub db: DbContext,
@@ -75,6 +81,7 @@ impl Context {
         let ci = answers.ci;
         Self {
             archgen_version: env!("CARGO_PKG_VERSION"),
+            rust_version: RUST_VERSION,
             project: answers.names.clone(),
             style: answers.style.name(),
             db: DbContext {

@@ -7,16 +7,32 @@ use handlebars::Handlebars;
 use crate::answers::{self, Answers};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::lockfile;
 use crate::plan::{self, FileSpec};
 
 /// The generated project: relative `/`-separated path → contents, LF line endings.
 pub type Tree = BTreeMap<String, String>;
 
-/// Renders the whole project for `answers` in memory.
+/// Renders the whole project for `answers` in memory: its templates, `archgen.toml` and its
+/// `Cargo.lock`.
 ///
 /// # Errors
-/// [`Error::Template`] when a template does not parse or reads a field the context lacks.
+/// [`Error::Template`] when a template does not parse or reads a field the context lacks, or no
+/// lockfile is pinned for these answers.
 pub fn render(answers: &Answers) -> Result<Tree> {
+    let mut tree = render_templates(answers)?;
+    tree.insert(LOCKFILE.to_owned(), lockfile::render(answers)?);
+    Ok(tree)
+}
+
+/// Where a project's lockfile goes.
+pub const LOCKFILE: &str = "Cargo.lock";
+
+/// Renders the project without its `Cargo.lock`: what the pinned lockfiles are resolved from.
+///
+/// # Errors
+/// As [`render`].
+pub fn render_templates(answers: &Answers) -> Result<Tree> {
     let files = plan::plan(answers)?;
     let context = Context::new(answers);
     // Serialised once per context: handlebars would otherwise convert it again for every file.

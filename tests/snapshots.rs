@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use cargo_archgen::plan::{self, TEMPLATES};
-use cargo_archgen::render::{Tree, render};
+use cargo_archgen::render::{LOCKFILE, Tree, render};
 
 const SNAPSHOT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
 
@@ -16,10 +16,27 @@ fn uber_snapshot(tree: &Tree) -> String {
     let mut out = String::new();
     for (path, body) in tree {
         let _ = writeln!(out, "──── {path} ({} bytes) ────", body.len());
+        if path == LOCKFILE {
+            // The registry packages are lockfiles/*.lock, reviewed there; the project's own
+            // packages are what this case adds.
+            out.push_str(&workspace_packages(body));
+            continue;
+        }
         out.push_str(body);
         if !body.ends_with('\n') {
             out.push_str("\n[no newline at end of file]\n");
         }
+    }
+    out
+}
+
+/// The lockfile's entries for the workspace's own packages (those without a `source`).
+fn workspace_packages(lock: &str) -> String {
+    let mut out = String::from("[registry packages: see lockfiles/]\n");
+    for entry in lock.split("\n[[package]]\n").skip(1).filter(|entry| !entry.contains("\nsource = ")) {
+        out.push_str("[[package]]\n");
+        out.push_str(entry.trim_end());
+        out.push('\n');
     }
     out
 }

@@ -53,12 +53,13 @@ pub fn cargo(project: &Path, args: &[&str], envs: &[(&str, &str)]) {
 }
 
 /// What every generated project must pass before it is run: rustfmt, a build, clippy with
-/// warnings as errors, and its own tests.
+/// warnings as errors, and its own tests, all `--locked`: with exactly the dependency versions
+/// its generated Cargo.lock pins (`lockfiles/`).
 pub fn build_and_test(project: &Path, test_env: &[(&str, &str)]) {
     cargo(project, &["fmt", "--check"], &[]);
-    cargo(project, &["build", "--workspace"], &[]);
-    cargo(project, &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[]);
-    cargo(project, &["test", "--workspace"], test_env);
+    cargo(project, &["build", "--locked", "--workspace"], &[]);
+    cargo(project, &["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"], &[]);
+    cargo(project, &["test", "--locked", "--workspace"], test_env);
 }
 
 pub fn free_port() -> u16 {

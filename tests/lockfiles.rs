@@ -1,0 +1,128 @@
+//! The pinned lockfiles (`lockfiles/*.lock`): refreshed from cargo's own resolution, and proven
+//! to be accepted by `cargo --locked` for every case and for names that sort differently.
+//!
+//! `scripts/refresh-lockfiles.sh` runs `refresh_pinned_lockfiles` with
+//! `ARCHGEN_REFRESH_LOCKFILES=1`; the slow tier runs `every_case_is_accepted_by_cargo_locked`.
+#![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use cargo_archgen::answers::Answers;
+use cargo_archgen::cli::{NewArgs, Style};
+use cargo_archgen::context::RUST_VERSION;
+use cargo_archgen::lockfile;
+use cargo_archgen::prompt::Defaults;
+use cargo_archgen::render::{LOCKFILE, Tree, render, render_templates};
+
+fn write_tree(tree: &Tree, root: &Path) {
+    for (path, body) in tree {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+}
+
+fn cargo(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(root)
+        .env_remove("CARGO_TARGET_DIR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// One case per lockfile key: the placeholder project each pinned resolution is made from.
+fn placeholders() -> BTreeMap<String, Answers> {
+    common::cases().iter().map(|answers| (lockfile::key(answers), lockfile::placeholder(answers).unwrap())).collect()
+}
+
+#[test]
+fn every_case_has_a_pinned_lockfile() {
+    for key in placeholders().keys() {
+        assert!(lockfile::pinned(key).is_some(), "lockfiles/{key}.lock is missing: run scripts/refresh-lockfiles.sh");
+    }
+    for answers in common::cases() {
+        let tree = render(&answers).unwrap();
+        assert!(tree[LOCKFILE].contains(&format!("name = \"{}", answers.names.kebab)));
+    }
+}
+
+#[test]
+#[ignore = "resolves against crates.io and rewrites lockfiles/: run by scripts/refresh-lockfiles.sh"]
+fn refresh_pinned_lockfiles() {
+    if std::env::var_os("ARCHGEN_REFRESH_LOCKFILES").is_none() {
+        eprintln!("set ARCHGEN_REFRESH_LOCKFILES=1 to rewrite lockfiles/ (scripts/refresh-lockfiles.sh)");
+        return;
+    }
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles");
+    for (key, answers) in placeholders() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(&render_templates(&answers).unwrap(), dir.path());
+        let output = cargo(dir.path(), &["generate-lockfile"]);
+        assert!(output.status.success(), "{key}: {}", String::from_utf8_lossy(&output.stderr));
+        std::fs::copy(dir.path().join(LOCKFILE), out.join(format!("{key}.lock"))).unwrap();
+        eprintln!("refreshed lockfiles/{key}.lock");
+    }
+}
+
+/// No locked package needs a newer Rust than the projects' `rust-version` promises.
+fn assert_supports_the_minimum_rust(id: &str, metadata: &[u8]) {
+    let version = |v: &str| -> Vec<u64> { v.split('.').map(|n| n.parse().unwrap()).collect() };
+    let minimum = version(RUST_VERSION);
+    let metadata: serde_json::Value = serde_json::from_slice(metadata).unwrap();
+    for package in metadata["packages"].as_array().unwrap() {
+        if let Some(needs) = package["rust_version"].as_str() {
+            assert!(
+                version(needs) <= minimum,
+                "{id}: {} {} needs Rust {needs}, newer than RUST_VERSION {RUST_VERSION}",
+                package["name"],
+                package["version"]
+            );
+        }
+    }
+}
+
+/// Every case, plus names that sort before, between and after the crates they depend on.
+fn cases_and_odd_names() -> Vec<Answers> {
+    let mut cases = common::cases();
+    let odd = |name: &str, style: Style, services: Option<&str>| {
+        let args = NewArgs {
+            name: Some(name.into()),
+            style: Some(style),
+            services: services.map(|s| s.split(',').map(str::to_owned).collect()),
+            ..NewArgs::default()
+        };
+        Answers::resolve(&args, None, &mut Defaults).unwrap()
+    };
+    cases.push(odd("zzz", Style::Monolith, None));
+    cases.push(odd("aaa", Style::Serverless, None));
+    cases.push(odd("zz-top", Style::Microservices, Some("zebra,alpha,middle,a1,gate")));
+    cases
+}
+
+#[test]
+#[ignore = "asks cargo (and the crates.io index) about every case: slow tier"]
+fn every_case_is_accepted_by_cargo_locked() {
+    for answers in cases_and_odd_names() {
+        let id = common::case_id(&answers);
+        let dir = tempfile::tempdir().unwrap();
+        let tree = render(&answers).unwrap();
+        write_tree(&tree, dir.path());
+        // `--locked` compares resolutions, not text ...
+        let output = cargo(dir.path(), &["metadata", "--locked", "--format-version", "1"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{id}: cargo rejects the generated Cargo.lock:\n{stderr}");
+        // ... while a plain build rewrites a lockfile whose text differs from cargo's own, which
+        // would leave the first build of a fresh project with a modified Cargo.lock.
+        let output = cargo(dir.path(), &["metadata", "--format-version", "1"]);
+        assert!(output.status.success(), "{id}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_supports_the_minimum_rust(&id, &output.stdout);
+        let after = std::fs::read_to_string(dir.path().join(LOCKFILE)).unwrap();
+        assert!(after == tree[LOCKFILE], "{id}: cargo rewrote the generated Cargo.lock");
+    }
+}
