@@ -15,7 +15,9 @@ use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
 use crate::answers::Answers;
-use crate::cli::{Choice, NewArgs, Style};
+use clap::ValueEnum;
+
+use crate::cli::{Choice, Db, Events, NewArgs, Platform, Style};
 use crate::error::{Error, Result};
 use crate::names::Names;
 use crate::prompt::Defaults;
@@ -59,6 +61,37 @@ pub fn placeholder(answers: &Answers) -> Result<Answers> {
         ..NewArgs::default()
     };
     Answers::resolve(&args, None, &mut Defaults)
+}
+
+/// One placeholder project per key: what `scripts/refresh-lockfiles.sh` resolves.
+///
+/// # Errors
+/// None in practice: every combination listed is valid.
+pub fn placeholders() -> Result<Vec<Answers>> {
+    let mut all = Vec::new();
+    for style in Style::value_variants() {
+        for db in Db::value_variants() {
+            for events in [None, Some(Events::Nats), Some(Events::None)] {
+                for platform in [None, Some(Platform::AwsLambda), Some(Platform::Knative)] {
+                    let args = NewArgs {
+                        name: Some(PLACEHOLDER_PROJECT.to_owned()),
+                        style: Some(*style),
+                        db: Some(*db),
+                        events,
+                        platform,
+                        ..NewArgs::default()
+                    };
+                    // Combinations the style refuses are not projects.
+                    if let Ok(answers) = Answers::resolve(&args, None, &mut Defaults) {
+                        all.push(placeholder(&answers)?);
+                    }
+                }
+            }
+        }
+    }
+    all.sort_by_key(key);
+    all.dedup_by_key(|answers| key(answers));
+    Ok(all)
 }
 
 /// The pinned resolution for `key`, as cargo wrote it.
