@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compile;
 pub mod context;
 pub mod error;
+pub mod limits;
 pub mod names;
 pub mod plan;
 pub mod prompt;
