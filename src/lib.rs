@@ -65,6 +65,8 @@ fn new_project(args: &cli::NewArgs) -> Result<Generated> {
     let file = args.answers.as_deref().map(answers::AnswersFile::load).transpose()?;
     let mut prompter = prompt::for_session(args);
     let answers = answers::Answers::resolve(args, file.as_ref(), prompter.as_mut())?;
+    // Answered: from here a signal stops the run at a safe point instead of killing it.
+    write::catch_signals();
     let target = args.output.clone().unwrap_or_else(|| PathBuf::from(&answers.name));
     let tree = render::render(&answers)?;
     let files = tree.iter().map(|(path, body)| (path.clone(), body.len())).collect();
