@@ -86,7 +86,16 @@ fn lock(root: &Path) -> Result<fs::File> {
 fn read_optional(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        // Something else in the way (a file where a directory goes, a directory where a file
+        // goes) is refused with its reason before anything is written (see `write::update`).
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(Error::Write { path: path.to_owned(), source }),
     }
 }

@@ -246,7 +246,7 @@ impl Answers {
             return Err(Error::InvalidService {
                 name: name.to_owned(),
                 reason: "the project already has this service".into(),
-                suggestion: format!("{name}-2"),
+                suggestion: format!("{}-2", name.replace('_', "-")),
             });
         }
         let mut list: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
@@ -341,14 +341,14 @@ fn services(list: &[String], project: &Names) -> Result<Vec<Names>> {
             return Err(Error::InvalidService {
                 name: name.clone(),
                 reason: "the workspace already has a crate by that name".into(),
-                suggestion: format!("{name}-service"),
+                suggestion: crate::names::fit(&format!("{}-service", names.kebab), crate::names::MAX_LEN),
             });
         }
         if !seen.insert(names.snake.clone()) {
             return Err(Error::InvalidService {
                 name: name.clone(),
                 reason: "it is listed twice".into(),
-                suggestion: format!("{name}-2"),
+                suggestion: crate::names::fit(&format!("{}-2", names.kebab), crate::names::MAX_LEN),
             });
         }
         out.push(names);

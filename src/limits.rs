@@ -111,14 +111,16 @@ impl Shapes {
 pub fn check(answers: &Answers) -> Result<()> {
     let shapes = Shapes::of(answers);
     let project = &answers.names;
-    let shortest_service = answers.services.iter().map(|s| s.name.len()).min().unwrap_or(0);
-    // The project is to blame when not even the shortest service name leaves room.
-    let room = shapes.project_room(shortest_service.max(1));
+    let longest = answers.services.iter().map(|s| s.name.len()).max().unwrap_or(1);
+    // The project is to blame when not even a one-letter service name would fit; the suggestion
+    // leaves room for the services given where it can.
+    let room = shapes.project_room(1);
     if project.name.len() > room {
+        let fits_all = shapes.project_room(longest);
         return Err(Error::InvalidName {
             name: project.name.clone(),
             reason: too_long("project", room),
-            suggestion: names::fit(&project.name, room),
+            suggestion: names::fit(&project.name, if fits_all > 0 { fits_all } else { room }),
         });
     }
     let room = shapes.service_room(project.name.len());
