@@ -434,6 +434,30 @@ mod tests {
     }
 
     #[test]
+    fn versions_are_semantic_versions_and_a_pre_release_ranks_below_its_release() {
+        for bad in ["", "1", "1.2", "1.2.3.4", "01.2.3", "1.2.x", "v1.2.3", "1.2.3-", "latest", "1.2.3-a..b"] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+        assert!(parse_version("1.2.3-rc.1") < parse_version("1.2.3"));
+        assert!(parse_version("1.2.3+build.5") == parse_version("1.2.3"));
+        assert!(parse_version("0.10.0") > parse_version("0.9.9"));
+        let newer = "archgen_version = \"99.0.0\"\n";
+        assert!(matches!(AnswersFile::parse(newer, Path::new("a")), Err(Error::AnswersFromNewerVersion { .. })));
+    }
+
+    #[test]
+    fn options_of_another_style_are_refused() {
+        let args = NewArgs {
+            name: Some("shop".into()),
+            style: Some(Style::Microservices),
+            platform: Some(Platform::Knative),
+            ..Default::default()
+        };
+        let err = Answers::resolve(&args, None, &mut Defaults).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedOption { .. }), "{err:?}");
+    }
+
+    #[test]
     fn no_name_without_a_terminal_is_an_error() {
         let err = Answers::resolve(&NewArgs::default(), None, &mut Defaults).unwrap_err();
         assert!(matches!(err, Error::MissingName));

@@ -6,10 +6,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("invalid project name \"{}\": {}", echo(name), echo(reason))]
+    #[error("invalid project name \"{}\": {}", echo(name), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidName { name: String, reason: String, suggestion: String },
 
-    #[error("invalid service name \"{}\": {}", echo(name), echo(reason))]
+    #[error("invalid service name \"{}\": {}", echo(name), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidService { name: String, reason: String, suggestion: String },
 
     #[error("{count} services given; a project can have at most {max}")]

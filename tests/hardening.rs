@@ -577,3 +577,34 @@ fn add_service_applies_all_or_nothing() {
     archgen(dir).args(["add", "service", "billing", "--path", "shop"]).assert().success();
     assert!(git_status(&project).lines().all(|l| !l.contains("archgen-staging")));
 }
+
+/// Project and service names that would make a derived Kubernetes or database name longer than
+/// 63 characters are refused, in every style, with a suggestion that is then accepted.
+#[test]
+fn names_too_long_for_what_is_built_from_them_get_a_suggestion_that_fits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let long = "a".repeat(60);
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("name", vec!["--style", "monolith"]),
+        ("name", vec!["--style", "microservices"]),
+        ("name", vec!["--style", "serverless", "--platform", "knative"]),
+        ("service", vec!["--style", "microservices", "--services"]),
+    ];
+    for (what, args) in cases {
+        let run = |name: &str| {
+            let mut cmd = archgen(tmp.path());
+            if what == "name" {
+                cmd.args(["new", name, "--dry-run", "--yes"]).args(&args);
+            } else {
+                cmd.args(["new", "order-platform", "--dry-run", "--yes"]).args(&args).arg(format!("users,{name}"));
+            }
+            cmd.output().unwrap()
+        };
+        let output = run(&long);
+        assert_eq!(output.status.code(), Some(2), "{what} {args:?}");
+        let (error, help) = one_line_error(&output.stderr);
+        assert!(error.contains("would exceed 63 characters"), "{error}");
+        let suggestion = help.split('"').nth(1).unwrap();
+        assert!(run(suggestion).status.success(), "{what} {args:?}: suggestion {suggestion} refused");
+    }
+}
