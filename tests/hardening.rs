@@ -391,8 +391,8 @@ fn kill(pid: u32, signal: &str) {
     let _ = Process::new("kill").args(["-s", signal, &pid.to_string()]).status();
 }
 
-/// Runs `args` and sends `signal` after `delay`; returns whether it exited 0, and its stderr.
-fn interrupt(dir: &Path, args: &[&str], signal: &str, delay: Duration) -> (bool, String) {
+/// Runs `args` and sends `signal` after `delay`; returns whether it exited 0, and how it ended.
+fn interrupt(dir: &Path, args: &[&str], signal: &str, delay: Duration) -> (bool, &'static str) {
     let child = Process::new(BIN)
         .current_dir(dir)
         .env("GIT_CEILING_DIRECTORIES", dir)
@@ -406,13 +406,18 @@ fn interrupt(dir: &Path, args: &[&str], signal: &str, delay: Duration) -> (bool,
     kill(child.id(), signal);
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    if !output.status.success() && output.status.code().is_some() {
-        assert_eq!(
-            stderr,
-            "error: interrupted; nothing was written\nhelp: run the command again when you are ready; the target is as it was\n"
-        );
-    }
-    (output.status.success(), stderr)
+    let ended = match output.status.code() {
+        Some(0) => "completed",
+        Some(_) => {
+            assert_eq!(
+                stderr,
+                "error: interrupted; nothing was written\nhelp: run the command again when you are ready; the target is as it was\n"
+            );
+            "interrupted"
+        }
+        None => "killed",
+    };
+    (output.status.success(), ended)
 }
 
 fn duration(dir: &Path, args: &[&str]) -> Duration {
@@ -438,7 +443,8 @@ fn signals_leave_the_target_absent_or_complete_and_the_next_run_cleans_up() {
     for run in 0..runs {
         let signal = signals[usize::try_from(run % 3).unwrap()];
         let delay = Duration::from_micros(random.below(u64::try_from(spent.as_micros()).unwrap() * 3 / 2));
-        let (ok, _) = interrupt(dir, &[&new[..], &["target"]].concat(), signal, delay);
+        let (ok, ended) = interrupt(dir, &[&new[..], &["target"]].concat(), signal, delay);
+        eprintln!("new, {signal} after {delay:?}: {ended}");
         let target = dir.join("target");
         if target.exists() {
             assert_eq!(without_git(snapshot(&target)), reference, "run {run}: {signal} after {delay:?}: incomplete");
@@ -463,7 +469,8 @@ fn signals_leave_the_target_absent_or_complete_and_the_next_run_cleans_up() {
     for run in 0..runs {
         let signal = signals[usize::try_from(run % 3).unwrap()];
         let delay = Duration::from_micros(random.below(u64::try_from(spent.as_micros()).unwrap() * 3 / 2));
-        let (ok, _) = interrupt(dir, &[&add[..], &["project"]].concat(), signal, delay);
+        let (ok, ended) = interrupt(dir, &[&add[..], &["project"]].concat(), signal, delay);
+        eprintln!("add service, {signal} after {delay:?}: {ended}");
         let state = without_git(snapshot(&project));
         let status = git_status(&project);
         assert!(!status.contains("archgen-staging"), "run {run}: staging in git status:\n{status}");
