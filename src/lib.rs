@@ -71,7 +71,7 @@ fn new_project(args: &cli::NewArgs) -> Result<Generated> {
     let tree = render::render(&answers)?;
     let files = tree.iter().map(|(path, body)| (path.clone(), body.len())).collect();
     if args.dry_run {
-        write::check_target(&target, args.force)?;
+        write::check(&tree, &target, args.force)?;
         return Ok(Generated { answers, target, files, dry_run: true, git: vcs::GitOutcome::DryRun });
     }
     let git = if args.no_git { vcs::Plan::Skip(vcs::GitOutcome::Disabled) } else { vcs::Plan::for_target(&target) };

@@ -67,6 +67,19 @@ fn is_empty(dir: &Path) -> Result<bool> {
     Ok(fs::read_dir(dir).map_err(write_error(dir))?.next().is_none())
 }
 
+/// What [`write`] would refuse, without writing: the target (see [`check_target`]) and, with
+/// `force`, anything in the way of the files of `tree`. For `--dry-run`.
+///
+/// # Errors
+/// As [`write`] refuses before it writes.
+pub fn check(tree: &Tree, target: &Path, force: bool) -> Result<()> {
+    check_target(target, force)?;
+    if target.is_dir() && !is_empty(target)? {
+        preflight(target, &tree.keys().collect::<Vec<_>>())?;
+    }
+    Ok(())
+}
+
 /// Files that are not text, such as those of `.git`: relative path → contents.
 pub type Binary = BTreeMap<String, Vec<u8>>;
 

@@ -114,6 +114,8 @@ fn force_refuses_anything_in_the_way_and_changes_nothing_inside_or_outside() {
         assert!(error.contains("nothing was written"), "{error}");
         assert!(help.contains("--output"), "{help}");
         assert_eq!(snapshot(tmp.path()), before, "{setup}: something changed");
+        let dry = archgen(tmp.path()).args(["new", "shop", "--force", "--dry-run"]).output().unwrap();
+        assert_eq!(dry.status.code(), Some(1), "{setup}: --dry-run does not say it would fail");
     }
 }
 
@@ -439,9 +441,9 @@ fn signals_leave_the_target_absent_or_complete_and_the_next_run_cleans_up() {
     let spent = duration(dir, &[&new[..], &["reference"]].concat());
     let reference = without_git(snapshot(&dir.join("reference")));
     fs::remove_dir_all(dir.join("reference")).unwrap();
-    let signals = ["TERM", "INT", "KILL"];
+    let signals = ["TERM", "INT", "KILL", "HUP"];
     for run in 0..runs {
-        let signal = signals[usize::try_from(run % 3).unwrap()];
+        let signal = signals[usize::try_from(run % 4).unwrap()];
         let delay = Duration::from_micros(random.below(u64::try_from(spent.as_micros()).unwrap() * 3 / 2));
         let (ok, ended) = interrupt(dir, &[&new[..], &["target"]].concat(), signal, delay);
         eprintln!("new, {signal} after {delay:?}: {ended}");
@@ -467,7 +469,7 @@ fn signals_leave_the_target_absent_or_complete_and_the_next_run_cleans_up() {
     let spent = duration(dir, &[&add[..], &["grown"]].concat());
     let after = without_git(snapshot(&dir.join("grown")));
     for run in 0..runs {
-        let signal = signals[usize::try_from(run % 3).unwrap()];
+        let signal = signals[usize::try_from(run % 4).unwrap()];
         let delay = Duration::from_micros(random.below(u64::try_from(spent.as_micros()).unwrap() * 3 / 2));
         let (ok, ended) = interrupt(dir, &[&add[..], &["project"]].concat(), signal, delay);
         eprintln!("add service, {signal} after {delay:?}: {ended}");
@@ -479,7 +481,7 @@ fn signals_leave_the_target_absent_or_complete_and_the_next_run_cleans_up() {
             git_reset(&project);
         } else {
             assert!(!ok, "run {run}: exit 0 but the service is missing");
-            if signal == "KILL" {
+            if signal == "KILL" || ended == "killed" {
                 // The next run rolls a half-done change back before it starts.
                 archgen(dir).args(["add", "service", "payments", "--path", "project", "--dry-run"]).assert().success();
             }
