@@ -57,21 +57,45 @@ pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
     if !file_path.is_file() {
         return Err(Error::NotAGeneratedProject { path: root.clone() });
     }
+    // One change at a time: a second run waits here, then reads the answers the first one
+    // recorded, so neither loses a service.
+    let _lock = if args.dry_run { None } else { Some(lock(root)?) };
+    crate::write::catch_signals();
+    crate::write::remove_stale(&crate::write::staging_parent(root));
     let file = AnswersFile::load(&file_path)?;
     let before = Answers::resolve(&NewArgs::default(), Some(&file), &mut Defaults)?;
     let after = before.with_service(&args.name)?;
     let (old, new) = (render(&before)?, render(&after)?);
     let (writes, changes) = reconcile(root, &old, &new)?;
     if !args.dry_run {
-        crate::write::update(&writes, root)?;
+        // The answers are recorded last: until they are, the project is as it was.
+        let mut files: Vec<(&String, &[u8])> = writes.iter().map(|(path, body)| (path, body.as_bytes())).collect();
+        files.sort_by_key(|(path, _)| *path == answers::FILE_NAME);
+        crate::write::update(&files, root)?;
     }
     Ok(Added { project: root.clone(), service: args.name.clone(), answers: after, changes, dry_run: args.dry_run })
+}
+
+/// An exclusive lock on the project directory, released when the returned handle drops.
+fn lock(root: &Path) -> Result<fs::File> {
+    let dir = fs::File::open(root).map_err(|source| Error::Write { path: root.to_owned(), source })?;
+    dir.lock().map_err(|source| Error::Write { path: root.to_owned(), source })?;
+    Ok(dir)
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        // Something else in the way (a file where a directory goes, a directory where a file
+        // goes) is refused with its reason before anything is written (see `write::update`).
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(Error::Write { path: path.to_owned(), source }),
     }
 }

@@ -3,6 +3,7 @@
 //! Precedence: a flag wins over the answers file, which wins over a prompt, which wins over the
 //! documented default. Nothing renders before [`Answers::resolve`] succeeds.
 
+use std::io::Read as _;
 use std::path::Path;
 
 use clap::ValueEnum;
@@ -41,12 +42,49 @@ impl AnswersFile {
     /// # Errors
     /// The file is unreadable, or invalid (reported with line and column).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::AnswersUnreadable { path: path.to_owned(), source })?;
+        let unreadable = |source| Error::AnswersUnreadable { path: path.to_owned(), source };
+        // Only a regular file: a FIFO would block the read and a device could be endless.
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if !meta.is_file() {
+            return Err(Error::AnswersNotAFile { path: path.to_owned() });
+        }
+        let mut bytes = Vec::new();
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(Error::AnswersTooLarge { path: path.to_owned(), limit: MAX_FILE_BYTES });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let (line, column) = line_column(&String::from_utf8_lossy(&e.as_bytes()[..valid]), valid);
+            Error::AnswersInvalid { path: path.to_owned(), line, column, message: "it is not valid UTF-8 text".into() }
+        })?;
         Self::parse(&text, path)
     }
 
     fn parse(text: &str, path: &Path) -> Result<Self> {
+        let file: Self = Self::parse_toml(text, path)?;
+        if let Some(version) = &file.archgen_version {
+            let at = text.lines().position(|l| l.trim_start().starts_with("archgen_version")).unwrap_or(0) + 1;
+            match (parse_version(version), parse_version(env!("CARGO_PKG_VERSION"))) {
+                (None, _) => {
+                    return Err(Error::AnswersInvalid {
+                        path: path.to_owned(),
+                        line: at,
+                        column: 1,
+                        message: format!("archgen_version \"{version}\" is not a version such as \"1.2.3\""),
+                    });
+                }
+                (Some(theirs), Some(ours)) if theirs > ours => {
+                    return Err(Error::AnswersFromNewerVersion { path: path.to_owned(), version: version.clone() });
+                }
+                _ => {}
+            }
+        }
+        Ok(file)
+    }
+
+    fn parse_toml(text: &str, path: &Path) -> Result<Self> {
         toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             let (line, column) = line_column(text, offset);
@@ -60,6 +98,32 @@ impl AnswersFile {
     }
 }
 
+/// An answers file is a handful of lines; anything larger is not one.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// `MAJOR.MINOR.PATCH` of a semantic version (pre-release and build metadata allowed, and
+/// ignored in comparisons but for a pre-release ranking below its release).
+fn parse_version(version: &str) -> Option<(u64, u64, u64, bool)> {
+    let (core, pre) = match version.split_once('+').map_or(version, |(core, _)| core).split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (version.split_once('+').map_or(version, |(core, _)| core), None),
+    };
+    let mut parts = core.split('.').map(|p| {
+        let plain = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+        if plain { p.parse::<u64>().ok() } else { None }
+    });
+    let (major, minor, patch) = (parts.next()??, parts.next()??, parts.next()??);
+    if parts.next().is_some()
+        || pre.is_some_and(|p| {
+            p.is_empty()
+                || !p.split('.').all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        })
+    {
+        return None;
+    }
+    Some((major, minor, patch, pre.is_none()))
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -71,8 +135,12 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// The services a microservices project starts with when none are given.
 pub const DEFAULT_SERVICES: &[&str] = &["users", "orders"];
 
-/// Names a service cannot take: the workspace already has crates by these names.
+/// Names a service cannot take: the workspace already has crates by these names (besides
+/// `<project>-common`).
 const RESERVED_SERVICES: &[&str] = &["gateway", "common"];
+
+/// The most services a project can have: each is a crate, a database and a deployment.
+pub const MAX_SERVICES: usize = 64;
 
 /// Everything a project is generated from, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,12 +196,13 @@ impl Answers {
                 } else {
                     let default = DEFAULT_SERVICES.join(",");
                     let answer = prompter.input("Services (comma-separated)", Some(&default), &|input| {
-                        services(&split_list(input)).map(|_| ())
+                        services(&split_list(input), &names).map(|_| ())
                     })?;
                     split_list(&answer.unwrap_or(default))
                 };
+                refuse(platform_given.is_some(), "--platform", style)?;
                 let events = pick(events_given, Events::value_variants(), prompter, "Events between services")?;
-                (services(&list)?, Some(events), None)
+                (services(&list, &names)?, Some(events), None)
             }
             Style::Serverless => {
                 refuse(services_given.is_some(), "--services", style)?;
@@ -160,7 +229,9 @@ impl Answers {
             });
         }
         let ci = pick(args.ci.or(file.ci), Ci::value_variants(), prompter, "CI provider")?;
-        Ok(Self { name, names, style, db, ci, services, events, platform })
+        let answers = Self { name, names, style, db, ci, services, events, platform };
+        crate::limits::check(&answers)?;
+        Ok(answers)
     }
 
     /// These answers with one more service (for `add service`).
@@ -175,12 +246,14 @@ impl Answers {
             return Err(Error::InvalidService {
                 name: name.to_owned(),
                 reason: "the project already has this service".into(),
-                suggestion: format!("{name}-2"),
+                suggestion: format!("{}-2", name.replace('_', "-")),
             });
         }
         let mut list: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
         list.push(name.to_owned());
-        Ok(Self { services: services(&list)?, ..self.clone() })
+        let answers = Self { services: services(&list, &self.names)?, ..self.clone() };
+        crate::limits::check(&answers)?;
+        Ok(answers)
     }
 
     /// The answers as recorded in the generated project.
@@ -243,8 +316,14 @@ fn split_list(input: &str) -> Vec<String> {
     input.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-/// Validates a service list: at least one, each a valid name, unique, none reserved.
-fn services(list: &[String]) -> Result<Vec<Names>> {
+/// Validates a service list: at least one and at most [`MAX_SERVICES`], each a valid name,
+/// unique, none taken by a crate of the workspace. Linear in the number of services.
+fn services(list: &[String], project: &Names) -> Result<Vec<Names>> {
+    if list.len() > MAX_SERVICES {
+        return Err(Error::TooManyServices { count: list.len(), max: MAX_SERVICES });
+    }
+    let common = format!("{}_common", project.snake);
+    let mut seen = std::collections::HashSet::new();
     if list.is_empty() {
         return Err(Error::InvalidService {
             name: String::new(),
@@ -258,18 +337,18 @@ fn services(list: &[String]) -> Result<Vec<Names>> {
             Error::InvalidName { name, reason, suggestion } => Error::InvalidService { name, reason, suggestion },
             other => other,
         })?;
-        if RESERVED_SERVICES.contains(&name.as_str()) {
+        if RESERVED_SERVICES.contains(&names.snake.as_str()) || names.snake == common {
             return Err(Error::InvalidService {
                 name: name.clone(),
                 reason: "the workspace already has a crate by that name".into(),
-                suggestion: format!("{name}-service"),
+                suggestion: crate::names::fit(&format!("{}-service", names.kebab), crate::names::MAX_LEN),
             });
         }
-        if out.iter().any(|s| s.snake == names.snake) {
+        if !seen.insert(names.snake.clone()) {
             return Err(Error::InvalidService {
                 name: name.clone(),
                 reason: "it is listed twice".into(),
-                suggestion: format!("{name}-2"),
+                suggestion: crate::names::fit(&format!("{}-2", names.kebab), crate::names::MAX_LEN),
             });
         }
         out.push(names);
@@ -352,6 +431,30 @@ mod tests {
         let file = AnswersFile::parse(&answers.to_toml(), Path::new(FILE_NAME)).unwrap();
         let replayed = Answers::resolve(&NewArgs::default(), Some(&file), &mut Defaults).unwrap();
         assert_eq!(replayed, answers);
+    }
+
+    #[test]
+    fn versions_are_semantic_versions_and_a_pre_release_ranks_below_its_release() {
+        for bad in ["", "1", "1.2", "1.2.3.4", "01.2.3", "1.2.x", "v1.2.3", "1.2.3-", "latest", "1.2.3-a..b"] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+        assert!(parse_version("1.2.3-rc.1") < parse_version("1.2.3"));
+        assert!(parse_version("1.2.3+build.5") == parse_version("1.2.3"));
+        assert!(parse_version("0.10.0") > parse_version("0.9.9"));
+        let newer = "archgen_version = \"99.0.0\"\n";
+        assert!(matches!(AnswersFile::parse(newer, Path::new("a")), Err(Error::AnswersFromNewerVersion { .. })));
+    }
+
+    #[test]
+    fn options_of_another_style_are_refused() {
+        let args = NewArgs {
+            name: Some("shop".into()),
+            style: Some(Style::Microservices),
+            platform: Some(Platform::Knative),
+            ..Default::default()
+        };
+        let err = Answers::resolve(&args, None, &mut Defaults).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedOption { .. }), "{err:?}");
     }
 
     #[test]

@@ -36,10 +36,10 @@ const MIN_PIECE: usize = 128;
 /// # Errors
 /// The error handlebars reports for `source` itself.
 pub fn compile(source: &str, name: String) -> Result<Template, TemplateError> {
-    if let Some(skeleton) = lift(source).filter(|s| !s.runs.is_empty() || !s.tags.is_empty()) {
-        if let Some(template) = skeleton.compile(&name) {
-            return Ok(template);
-        }
+    if let Some(skeleton) = lift(source).filter(|s| !s.runs.is_empty() || !s.tags.is_empty())
+        && let Some(template) = skeleton.compile(&name)
+    {
+        return Ok(template);
     }
     Template::compile_with_name(source, name)
 }

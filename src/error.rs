@@ -6,11 +6,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("invalid project name \"{name}\": {reason}")]
+    #[error("invalid project name \"{}\": {}", echo(name), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidName { name: String, reason: String, suggestion: String },
 
-    #[error("invalid service name \"{name}\": {reason}")]
+    #[error("invalid service name \"{}\": {}", echo(name), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidService { name: String, reason: String, suggestion: String },
+
+    #[error("{count} services given; a project can have at most {max}")]
+    TooManyServices { count: usize, max: usize },
 
     #[error("{option} does not apply to the {style} style")]
     UnsupportedOption { option: String, style: &'static str, supported: String },
@@ -30,19 +33,37 @@ pub enum Error {
     #[error("{style} is not available yet")]
     StyleNotAvailable { style: &'static str },
 
-    #[error("cannot read answers file {}: {source}", path.display())]
+    #[error("cannot read answers file {}: {source}", shown(path))]
     AnswersUnreadable { path: PathBuf, source: std::io::Error },
 
-    #[error("invalid answers file {}:{line}:{column}: {message}", path.display())]
+    #[error("answers file {} is not a regular file", shown(path))]
+    AnswersNotAFile { path: PathBuf },
+
+    #[error("answers file {} is larger than {limit} bytes", shown(path))]
+    AnswersTooLarge { path: PathBuf, limit: u64 },
+
+    #[error("invalid answers file {}:{line}:{column}: {}", shown(path), echo_within(message, 4 * ECHO_LIMIT))]
     AnswersInvalid { path: PathBuf, line: usize, column: usize, message: String },
 
-    #[error("{} already exists and is not empty", path.display())]
+    #[error("answers file {} was written by cargo-archgen {}, newer than this one ({})", shown(path), echo(version), env!("CARGO_PKG_VERSION"))]
+    AnswersFromNewerVersion { path: PathBuf, version: String },
+
+    #[error("{} already exists and is not empty", shown(path))]
     TargetNotEmpty { path: PathBuf },
 
-    #[error("{} exists and is not a directory", path.display())]
+    #[error("{} exists and is not a directory", shown(path))]
     TargetNotDirectory { path: PathBuf },
 
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("{} is in the way: {reason}; nothing was written", shown(path))]
+    Clash { path: PathBuf, reason: &'static str },
+
+    #[error("{} is a symbolic link; cargo-archgen never writes through one; nothing was written", shown(path))]
+    Symlink { path: PathBuf },
+
+    #[error("interrupted; nothing was written")]
+    Interrupted,
+
+    #[error("cannot write {}: {source}", shown(path))]
     Write { path: PathBuf, source: std::io::Error },
 
     #[error("prompt failed: {0}")]
@@ -60,6 +81,9 @@ impl Error {
         match self {
             Self::InvalidName { suggestion, .. } => format!("pick another name, e.g. \"{suggestion}\""),
             Self::InvalidService { suggestion, .. } => format!("pick another service name, e.g. \"{suggestion}\""),
+            Self::TooManyServices { max, .. } => {
+                format!("give at most {max} services; split a larger system into several projects")
+            }
             Self::UnsupportedOption { supported, .. } => format!("supported here: {supported}"),
             Self::NotAGeneratedProject { .. } => {
                 "run it inside the generated project, or point at it with --path DIR".into()
@@ -71,6 +95,12 @@ impl Error {
             Self::MissingName => "pass the name, e.g. `cargo archgen new shop`, or run in a terminal to be asked".into(),
             Self::StyleNotAvailable { .. } => "choose another style or platform (see `cargo archgen new --help`); this one is on its way".into(),
             Self::AnswersUnreadable { .. } => "check the path given to --answers".into(),
+            Self::AnswersNotAFile { .. } | Self::AnswersTooLarge { .. } => {
+                "give --answers an archgen.toml, such as the one a generated project holds".into()
+            }
+            Self::AnswersFromNewerVersion { .. } => {
+                "upgrade cargo-archgen (`cargo install --locked cargo-archgen`), then rerun".into()
+            }
             Self::AnswersInvalid { .. } => {
                 "fix that line, or delete it to take the default (see `cargo archgen new --help` for the values)".into()
             }
@@ -78,6 +108,11 @@ impl Error {
                 "choose a new directory with --output, or pass --force to write into it (only generated files are overwritten)".into()
             }
             Self::TargetNotDirectory { .. } => "choose another path with --output".into(),
+            Self::Clash { .. } => "move or rename it, or choose another directory with --output".into(),
+            Self::Symlink { .. } => {
+                "replace the link with a real directory or file, or choose another directory with --output".into()
+            }
+            Self::Interrupted => "run the command again when you are ready; the target is as it was".into(),
             Self::Write { .. } => "check that the directory is writable and the disk is not full, or choose another --output".into(),
             Self::Prompt(_) => "pass the answers as flags (see --help) or use --yes for the defaults".into(),
             Self::Template(_) => "this is a bug in cargo-archgen: please report it with the command you ran".into(),
@@ -93,6 +128,10 @@ impl Error {
             | Self::UnsupportedOption { .. }
             | Self::MissingName
             | Self::StyleNotAvailable { .. }
+            | Self::TooManyServices { .. }
+            | Self::AnswersNotAFile { .. }
+            | Self::AnswersTooLarge { .. }
+            | Self::AnswersFromNewerVersion { .. }
             | Self::AnswersInvalid { .. } => 2,
             _ => 1,
         }
@@ -104,6 +143,13 @@ impl Error {
         match self {
             Self::InvalidName { .. } => "invalid_name",
             Self::InvalidService { .. } => "invalid_service",
+            Self::TooManyServices { .. } => "too_many_services",
+            Self::AnswersNotAFile { .. } => "answers_not_a_file",
+            Self::AnswersTooLarge { .. } => "answers_too_large",
+            Self::AnswersFromNewerVersion { .. } => "answers_from_newer_version",
+            Self::Clash { .. } => "target_clash",
+            Self::Symlink { .. } => "target_symlink",
+            Self::Interrupted => "interrupted",
             Self::UnsupportedOption { .. } => "unsupported_option",
             Self::NotAGeneratedProject { .. } => "not_a_generated_project",
             Self::NotMicroservices { .. } => "not_microservices",
@@ -117,6 +163,54 @@ impl Error {
             Self::Write { .. } => "write_failed",
             Self::Prompt(_) => "prompt_failed",
             Self::Template(_) => "template_error",
+        }
+    }
+}
+
+/// How much of the user's input an error line repeats.
+pub const ECHO_LIMIT: usize = 80;
+
+/// User input as an error line repeats it: control characters escaped (a newline cannot split
+/// the line) and at most [`ECHO_LIMIT`] characters, with `…` where it was cut.
+#[must_use]
+pub fn echo(input: &str) -> String {
+    echo_within(input, ECHO_LIMIT)
+}
+
+fn echo_within(input: &str, limit: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in input.chars().enumerate() {
+        if i == limit {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn shown(path: &std::path::Path) -> String {
+    echo(&path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_input_is_one_short_line() {
+        assert_eq!(echo("a\nb\t\u{1b}[31m"), "a\\nb\\t\\u{1b}[31m");
+        let long = echo(&"é".repeat(10_000));
+        assert_eq!(long.chars().count(), ECHO_LIMIT + 1);
+        assert!(long.ends_with('…'));
+        for input in ["x\ny", "\r", &"z".repeat(1_000_000)] {
+            let error = Error::InvalidName { name: input.into(), reason: "r".into(), suggestion: "s".into() };
+            let line = error.to_string();
+            assert!(!line.contains(['\n', '\r']) && line.len() < 200, "{line}");
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compile;
 pub mod context;
 pub mod error;
+pub mod limits;
 pub mod lockfile;
 pub mod names;
 pub mod plan;
@@ -65,11 +66,13 @@ fn new_project(args: &cli::NewArgs) -> Result<Generated> {
     let file = args.answers.as_deref().map(answers::AnswersFile::load).transpose()?;
     let mut prompter = prompt::for_session(args);
     let answers = answers::Answers::resolve(args, file.as_ref(), prompter.as_mut())?;
+    // Answered: from here a signal stops the run at a safe point instead of killing it.
+    write::catch_signals();
     let target = args.output.clone().unwrap_or_else(|| PathBuf::from(&answers.name));
     let tree = render::render(&answers)?;
     let files = tree.iter().map(|(path, body)| (path.clone(), body.len())).collect();
     if args.dry_run {
-        write::check_target(&target, args.force)?;
+        write::check(&tree, &target, args.force)?;
         return Ok(Generated { answers, target, files, dry_run: true, git: vcs::GitOutcome::DryRun });
     }
     let git = if args.no_git { vcs::Plan::Skip(vcs::GitOutcome::Disabled) } else { vcs::Plan::for_target(&target) };

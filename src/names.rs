@@ -5,7 +5,10 @@
 //! letters, digits and single dashes, at most 63 characters) that starts with a letter and is no
 //! Rust keyword or crate the generated code depends on.
 
-use heck::{ToKebabCase, ToPascalCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use heck::{ToPascalCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase};
 use serde::Serialize;
 
 use crate::error::Error;
@@ -88,29 +91,47 @@ const RESERVED: &[&str] = &[
     "lpt3",
 ];
 
-/// Crates the generated projects depend on: a package with one of these names would shadow it.
-const DEPENDENCIES: &[&str] = &[
-    "axum",
-    "chrono",
-    "http",
-    "http_body_util",
-    "hyper",
-    "hyper_util",
-    "serde",
-    "serde_json",
-    "sqlx",
-    "thiserror",
-    "tokio",
-    "tower",
-    "tower_http",
-    "tracing",
-    "tracing_subscriber",
-    "uuid",
-    "lambda_http",
-    "lambda_runtime",
-    "async_nats",
-    "aws_lambda_events",
-];
+/// Words a YAML 1.1 parser (which Kubernetes tooling uses) reads as a boolean or null when they
+/// stand alone, as a name does in `name: shop`. Refused rather than quoted in every template:
+/// one rule here holds for every template, present and future.
+const YAML_WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null"];
+
+/// The crates the generated projects depend on, read from the `[*dependencies]` tables of every
+/// embedded `Cargo.toml` template (in snake case): a package by one of these names would shadow
+/// the crate, or depend on itself.
+#[must_use]
+pub fn dependencies() -> &'static BTreeSet<String> {
+    static DEPENDENCIES: OnceLock<BTreeSet<String>> = OnceLock::new();
+    DEPENDENCIES.get_or_init(|| {
+        let mut names = BTreeSet::new();
+        let mut stack = vec![&crate::plan::TEMPLATES];
+        while let Some(dir) = stack.pop() {
+            stack.extend(dir.dirs());
+            for file in dir.files() {
+                let is_manifest = file.path().file_name().is_some_and(|n| n == "Cargo.toml" || n == "Cargo.toml.hbs");
+                if let (true, Some(text)) = (is_manifest, file.contents_utf8()) {
+                    names.extend(manifest_dependencies(text));
+                }
+            }
+        }
+        names
+    })
+}
+
+/// The dependency names a manifest declares, in snake case.
+fn manifest_dependencies(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut in_dependencies = false;
+    text.lines().filter_map(move |line| {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = line.trim_matches(['[', ']']).split('.').any(|part| part.ends_with("dependencies"));
+            return None;
+        }
+        let key = line.split(['=', '.']).next()?.trim();
+        let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        (in_dependencies && plain).then(|| key.to_snake_case())
+    })
+}
 
 /// The case variants of a validated name, precomputed so templates never compute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -132,8 +153,8 @@ impl Names {
         validate(name)?;
         Ok(Self {
             name: name.to_owned(),
-            kebab: name.to_kebab_case(),
-            snake: name.to_snake_case(),
+            kebab: name.replace('_', "-"),
+            snake: name.replace('-', "_"),
             pascal: name.to_pascal_case(),
             title: name.to_title_case(),
             shouty: name.to_shouty_snake_case(),
@@ -156,13 +177,36 @@ fn suggest(name: &str) -> String {
     if !kebab.starts_with(|c: char| c.is_ascii_lowercase()) {
         kebab = format!("app-{kebab}");
     }
-    kebab.truncate(MAX_LEN);
-    kebab.trim_end_matches('-').to_owned()
+    fit(&kebab, MAX_LEN)
+}
+
+/// A valid name of at most `max` characters made from `name`: truncated at a word boundary
+/// where possible, or with `-app` added when the name alone is refused (e.g. a keyword).
+#[must_use]
+pub fn fit(name: &str, max: usize) -> String {
+    let cut = |s: &str, n: usize| s.get(..n.min(s.len())).unwrap_or(s).trim_end_matches(['-', '_']).to_owned();
+    let short = cut(name, max);
+    let candidates = [
+        short.clone(),
+        cut(&format!("{short}-app"), max),
+        cut(&format!("{}-app", cut(name, max.saturating_sub(4))), max),
+    ];
+    candidates.into_iter().find(|c| is_valid(c)).unwrap_or_else(|| cut("app", max))
 }
 
 fn validate(name: &str) -> Result<(), Error> {
+    check(name, &suggest)
+}
+
+/// Whether `name` is accepted, without building suggestions.
+#[must_use]
+pub fn is_valid(name: &str) -> bool {
+    check(name, &|_| String::new()).is_ok()
+}
+
+fn check(name: &str, suggest: &dyn Fn(&str) -> String) -> Result<(), Error> {
     if name.is_empty() {
-        return Err(invalid(name, "it is empty", "shop"));
+        return Err(invalid(name, "it is empty", &suggest("shop")));
     }
     if name.contains(['/', '\\']) || name.starts_with('.') {
         let base = name.rsplit(['/', '\\']).find(|s| !s.is_empty() && !s.starts_with('.'));
@@ -183,29 +227,41 @@ fn validate(name: &str) -> Result<(), Error> {
             &suggest(name),
         ));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '_')) {
         let reason = match c {
             'A'..='Z' => "it contains uppercase letters; names are lowercase kebab-case".to_owned(),
-            '_' => "it contains '_'; use '-' (the crate is still named in snake_case)".to_owned(),
-            _ => format!("it contains '{c}'; only lowercase letters, digits and '-' are allowed"),
+            _ => {
+                format!("it contains '{}'; only lowercase letters, digits, '-' and '_' are allowed", c.escape_default())
+            }
         };
         return Err(invalid(name, reason, &suggest(name)));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(invalid(name, "it must start with a letter", &suggest(name)));
     }
-    if name.ends_with('-') || name.contains("--") {
-        return Err(invalid(name, "dashes must separate words: no trailing or doubled '-'", &suggest(name)));
+    if name.contains('-') && name.contains('_') {
+        return Err(invalid(name, "it mixes '-' and '_'; separate words with one of them", &suggest(name)));
     }
-    let snake = name.to_snake_case();
+    let separator = |c: char| c == '-' || c == '_';
+    if name.ends_with(separator) || name.contains("--") || name.contains("__") {
+        return Err(invalid(name, "dashes must separate words: no trailing or doubled '-' or '_'", &suggest(name)));
+    }
+    let snake = name.replace('-', "_");
     if RESERVED.contains(&snake.as_str()) {
-        return Err(invalid(name, "it is a Rust keyword or a reserved name", &format!("{name}-service")));
+        return Err(invalid(name, "it is a Rust keyword or a reserved name", &suggest(&format!("{name}-service"))));
     }
-    if DEPENDENCIES.contains(&snake.as_str()) {
+    if YAML_WORDS.contains(&name) {
+        return Err(invalid(
+            name,
+            "YAML 1.1 parsers (Kubernetes tooling) read it as a boolean or null, not a name",
+            &suggest(&format!("{name}-app")),
+        ));
+    }
+    if dependencies().contains(&snake) {
         return Err(invalid(
             name,
             "it is the name of a crate the generated project depends on",
-            &format!("{name}-service"),
+            &suggest(&format!("{name}-service")),
         ));
     }
     Ok(())
@@ -239,7 +295,12 @@ mod tests {
             "self",
             "test",
             "Shop",
-            "shop_api",
+            "shop_api-v2",
+            "shop__api",
+            "yes",
+            "null",
+            "time",
+            "bytes",
             "1shop",
             "shop-",
             "a--b",
@@ -266,8 +327,45 @@ mod tests {
         assert!(rejected(&"x".repeat(64)).0.contains("64 characters"));
         assert!(rejected("../evil").0.contains("path"));
         assert!(rejected("Shop").0.contains("uppercase"));
-        assert_eq!(rejected("shop_api").1, "shop-api");
+        assert_eq!(rejected("shop_api-x").1, "shop-api-x");
+        assert!(rejected("on").0.contains("YAML 1.1"));
         assert_eq!(rejected("self").1, "self-service");
+    }
+
+    #[test]
+    fn snake_case_names_cargo_accepts_map_to_kebab_for_kubernetes() {
+        let names = Names::new("my_app").unwrap();
+        assert_eq!((names.kebab.as_str(), names.snake.as_str()), ("my-app", "my_app"));
+        for bad in ["my_", "_my", "my__app", "my_-app"] {
+            rejected(bad);
+        }
+    }
+
+    #[test]
+    fn every_dependency_of_the_templates_is_refused_in_either_spelling() {
+        let deps = dependencies();
+        for dep in ["tokio", "axum", "serde_json", "time", "bytes", "sqlx", "tracing_subscriber"] {
+            assert!(deps.contains(dep), "{dep} missing from {deps:?}");
+        }
+        for dep in deps {
+            assert!(Names::new(dep).is_err(), "{dep}");
+            assert!(Names::new(&dep.replace('_', "-")).is_err(), "{dep}");
+        }
+    }
+
+    #[test]
+    fn words_yaml_1_1_reads_as_booleans_or_null_are_refused() {
+        for word in ["y", "n", "yes", "no", "on", "off", "true", "false", "null"] {
+            assert!(Names::new(word).is_err(), "{word}");
+        }
+    }
+
+    #[test]
+    fn fit_gives_a_valid_name_within_the_room() {
+        for (name, room) in [("shop-api", 5), ("selfish", 4), ("a-b-c-d", 2), ("yes-please", 3), ("tokio-x", 5)] {
+            let fitted = fit(name, room);
+            assert!(is_valid(&fitted) && fitted.len() <= room, "{name} {room}: {fitted}");
+        }
     }
 
     #[test]

@@ -36,9 +36,27 @@ pub fn render_templates(answers: &Answers) -> Result<Tree> {
     let files = plan::plan(answers)?;
     let context = Context::new(answers);
     // Serialised once per context: handlebars would otherwise convert it again for every file.
-    let json = |context: &Context| handlebars::Context::wraps(context).map_err(|e| Error::Template(e.to_string()));
-    let per_service = (0..answers.services.len()).map(|i| json(&context.for_service(i))).collect::<Result<Vec<_>>>()?;
-    let contexts = Contexts { root: json(&context)?, per_service };
+    // A per-service context holds its own service and not the list of all of them, so that the
+    // contexts together grow linearly with the number of services.
+    let invalid = |e: serde_json::Error| Error::Template(e.to_string());
+    let root = serde_json::to_value(&context).map_err(invalid)?;
+    let mut base = root.clone();
+    if let Some(object) = base.as_object_mut() {
+        object.remove("services");
+    }
+    let per_service = context
+        .services
+        .iter()
+        .map(|service| {
+            let mut value = base.clone();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("service".into(), serde_json::to_value(service).map_err(invalid)?);
+            }
+            handlebars::Context::wraps(value).map_err(|e| Error::Template(e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let root = handlebars::Context::wraps(root).map_err(|e| Error::Template(e.to_string()))?;
+    let contexts = Contexts { root, per_service };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
     let shares = share_out(&files, threads);
     let rendered: Vec<Result<Vec<Rendered<'_>>>> = std::thread::scope(|scope| {

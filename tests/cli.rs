@@ -50,7 +50,9 @@ fn invalid_names_are_refused_with_a_reason_and_an_alternative() {
         ("../escape", "looks like a path", "escape"),
         ("/tmp/abs", "looks like a path", "abs"),
         ("Shop", "uppercase", "shop"),
-        ("shop_api", "'_'", "shop-api"),
+        ("shop_api-v2", "mixes '-' and '_'", "shop-api-v2"),
+        ("yes", "YAML 1.1", "yes-app"),
+        ("time", "depends on", "time-service"),
         ("9lives", "start with a letter", "app-9lives"),
         ("tokio", "depends on", "tokio-service"),
     ];
