@@ -293,6 +293,7 @@ lint_dir() {
     if grep -Eq '^(AWSTemplateFormatVersion|Transform):' "$dir/$f"; then
       check cfn-lint "$dir/$f" in_dir "$dir" cfn-lint --format parseable \
         --include-checks I -- "$f"
+      check checkov "$dir/$f" checkov_scan "$dir" cloudformation "$f"
     fi
   done
 
