@@ -70,6 +70,9 @@ const APP_ENVELOPE: &str = "app/envelope";
 /// The readiness check that the schema holds every embedded migration, for every style with a
 /// database.
 const APP_SCHEMA: &str = "app/schema";
+/// The dev overlay's throwaway `PostgreSQL` for a single-database app on Kubernetes (the monolith,
+/// Knative), mounted into `deploy/k8s/overlays/dev/`.
+const DEV_POSTGRES: &str = "k8s/dev-postgres";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -109,6 +112,9 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
                 Db::Sqlite => "monolith/db-sqlite",
                 Db::None => "monolith/db-none",
             }));
+            if answers.db == Db::Postgres {
+                layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
+            }
             layers.extend(ci_layer("monolith", answers.ci));
         }
         Style::Microservices => {
@@ -143,6 +149,9 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             if answers.db == Db::Postgres {
                 // How migrations run differs per platform: a function on Lambda, a Job on Knative.
                 layers.push(Layer::once(format!("{platform}/db-postgres")));
+                if answers.platform == Some(Platform::Knative) {
+                    layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
+                }
             }
             layers.extend(ci_layer(platform, answers.ci));
         }
