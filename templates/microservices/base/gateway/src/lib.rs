@@ -53,9 +53,10 @@ pub fn app(config: &GatewayConfig) -> Router {
         ratelimit::limit,
     ));
     let upstreams = Arc::new(upstreams);
-    let routes = api
-        .route("/readyz", get(readyz))
-        .route("/status/upstreams", get(move || upstream_status(upstreams.clone())));
+    let routes = api.route("/readyz", get(readyz)).route(
+        "/status/upstreams",
+        get(move || upstream_status(upstreams.clone())),
+    );
     common::http::app(routes, Arc::new(Metrics::default()), &config.server.http)
 }
 

@@ -108,7 +108,9 @@ pub async fn readiness_checks(
         }
     };
     let schema = if database.is_up() {
-        match tokio::time::timeout(Duration::from_secs(1), crate::schema::check(migrator, pool)).await {
+        match tokio::time::timeout(Duration::from_secs(1), crate::schema::check(migrator, pool))
+            .await
+        {
             Ok(Ok(())) => Check::up(),
             Ok(Err(error)) => {
                 tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "schema check failed");
