@@ -40,14 +40,17 @@ where
         Err(MigrateError::Execute(sqlx::Error::Database(error))) if no_table(&*error) => Vec::new(),
         Err(error) => return Err(SchemaError::Unreadable(error)),
     };
-    if !applied.is_empty() {
-        if let Some(version) = connection
+    // A migration that failed part-way (only possible without a transaction) is recorded dirty.
+    let dirty = if applied.is_empty() {
+        None
+    } else {
+        connection
             .dirty_version()
             .await
             .map_err(SchemaError::Unreadable)?
-        {
-            return Err(SchemaError::Dirty { version });
-        }
+    };
+    if let Some(version) = dirty {
+        return Err(SchemaError::Dirty { version });
     }
     let embedded: Vec<_> = migrator
         .iter()
