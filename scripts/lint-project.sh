@@ -85,32 +85,37 @@ no_leftovers() {
 }
 
 # knative_split [knative]: reads a multi-document YAML stream on stdin and
-# prints the documents that are NOT Knative resources (*.knative.dev), or,
-# with the argument "knative", only those. kubernetes-validate has no schema
-# for Knative's CRDs, so they go to knative_check instead.
+# prints the documents that are NOT Knative (*.knative.dev) or Gateway API
+# (gateway.networking.k8s.io) resources, or, with the argument "knative",
+# only those. kubernetes-validate has no schema for these CRDs, so they go to
+# knative_check instead.
 knative_split() {
   python3 -c '
 import sys, yaml
 want = len(sys.argv) > 1
 docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
-keep = [d for d in docs
-        if str(d.get("apiVersion", "")).split("/")[0].endswith(".knative.dev") == want]
+def crd(d):
+    group = str(d.get("apiVersion", "")).split("/")[0]
+    return group.endswith(".knative.dev") or group == "gateway.networking.k8s.io"
+keep = [d for d in docs if crd(d) == want]
 if keep:
     yaml.safe_dump_all(keep, sys.stdout, sort_keys=False)
 ' "$@"
 }
 
-# knative_check: structural checks (stdin: Knative documents) that a schema
-# would otherwise make: known kinds and apiVersions, and for a Service the
-# fields a production service needs (probes, resources, a hardened
-# securityContext, autoscaling bounds, containerConcurrency).
+# knative_check: structural checks (stdin: Knative and Gateway API documents)
+# that a schema would otherwise make: known kinds and apiVersions, for an
+# HTTPRoute its parent Gateway, hostnames, path matches and backends, and for
+# a Service the fields a production service needs (probes, resources, a
+# hardened securityContext, autoscaling bounds, containerConcurrency).
 knative_check() {
   python3 -c '
 import sys, yaml
 problems = []
 kinds = {"serving.knative.dev/v1": {"Service", "Configuration", "Route", "Revision"},
          "eventing.knative.dev/v1": {"Broker", "Trigger"},
-         "sources.knative.dev/v1": {"PingSource", "ApiServerSource", "SinkBinding", "ContainerSource"}}
+         "sources.knative.dev/v1": {"PingSource", "ApiServerSource", "SinkBinding", "ContainerSource"},
+         "gateway.networking.k8s.io/v1": {"HTTPRoute"}}
 for doc in yaml.safe_load_all(sys.stdin):
     if not doc:
         continue
@@ -123,6 +128,28 @@ for doc in yaml.safe_load_all(sys.stdin):
     if not name:
         problems.append(f"{where}: metadata.name is missing")
     spec = doc.get("spec") or {}
+    if kind == "HTTPRoute":
+        unknown = set(spec) - {"parentRefs", "hostnames", "rules"}
+        if unknown:
+            problems.append(f"{where}: unknown spec fields {sorted(unknown)}")
+        parents = spec.get("parentRefs") or []
+        if not parents or any(not p.get("name") or not p.get("namespace")
+                              or p.get("kind", "Gateway") != "Gateway" for p in parents):
+            problems.append(f"{where}: spec.parentRefs needs a Gateway name and namespace")
+        if not spec.get("hostnames"):
+            problems.append(f"{where}: spec.hostnames is missing")
+        for rule in spec.get("rules") or []:
+            for match in rule.get("matches") or []:
+                path = match.get("path") or {}
+                if path.get("type") not in ("Exact", "PathPrefix", "RegularExpression") \
+                        or not str(path.get("value", "")).startswith("/"):
+                    problems.append(f"{where}: bad path match {path}")
+            backends = rule.get("backendRefs") or []
+            if not backends or any(not b.get("name") or not isinstance(b.get("port"), int)
+                                   for b in backends):
+                problems.append(f"{where}: every rule needs backendRefs with a name and a port")
+        if not spec.get("rules"):
+            problems.append(f"{where}: spec.rules is missing")
     if kind == "Trigger":
         if not spec.get("broker") or not (spec.get("subscriber") or {}).get("ref"):
             problems.append(f"{where}: spec.broker and spec.subscriber.ref are required")
@@ -161,7 +188,8 @@ sys.exit(1 if problems else 0)
 '
 }
 
-# kubectl kustomize DIR, then its Knative documents through knative_check.
+# kubectl kustomize DIR, then its Knative and Gateway API documents through
+# knative_check.
 kustomize_knative() {
   local dir=$1 out
   out=$("$kubectl_bin" kustomize "$dir" 2>&1) || {
@@ -171,9 +199,11 @@ kustomize_knative() {
   printf '%s\n' "$out" | knative_split knative | knative_check
 }
 
-# has_knative DIR: whether kustomize DIR renders any Knative resource.
+# has_knative DIR: whether kustomize DIR renders any Knative or Gateway API
+# resource.
 has_knative() {
-  "$kubectl_bin" kustomize "$1" 2>/dev/null | grep -Eq '^apiVersion: [a-z.]+\.knative\.dev/'
+  "$kubectl_bin" kustomize "$1" 2>/dev/null |
+    grep -Eq '^apiVersion: ([a-z.]+\.knative\.dev|gateway\.networking\.k8s\.io)/'
 }
 
 # kubectl kustomize DIR | kubernetes-validate (Knative resources left out).

@@ -67,6 +67,12 @@ const APP_CORE: &str = "app/core";
 const APP_RUNTIME: &str = "app/runtime";
 /// The JSON error envelope and the extractors that answer in it, shared by every style.
 const APP_ENVELOPE: &str = "app/envelope";
+/// The readiness check that the schema holds every embedded migration, for every style with a
+/// database.
+const APP_SCHEMA: &str = "app/schema";
+/// The dev overlay's throwaway `PostgreSQL` for a single-database app on Kubernetes (the monolith,
+/// Knative), mounted into `deploy/k8s/overlays/dev/`.
+const DEV_POSTGRES: &str = "k8s/dev-postgres";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -97,17 +103,24 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
+            if answers.db != Db::None {
+                layers.push(Layer::mounted(APP_SCHEMA, "src/"));
+            }
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match answers.db {
                 Db::Postgres => "monolith/db-postgres",
                 Db::Sqlite => "monolith/db-sqlite",
                 Db::None => "monolith/db-none",
             }));
+            if answers.db == Db::Postgres {
+                layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
+            }
             layers.extend(ci_layer("monolith", answers.ci));
         }
         Style::Microservices => {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             if answers.events == Some(Events::Nats) {
@@ -124,6 +137,9 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
+            if answers.db != Db::None {
+                layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
+            }
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {
                 Db::Postgres | Db::Sqlite => "serverless/db-postgres",
@@ -133,6 +149,9 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             if answers.db == Db::Postgres {
                 // How migrations run differs per platform: a function on Lambda, a Job on Knative.
                 layers.push(Layer::once(format!("{platform}/db-postgres")));
+                if answers.platform == Some(Platform::Knative) {
+                    layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
+                }
             }
             layers.extend(ci_layer(platform, answers.ci));
         }

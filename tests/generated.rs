@@ -1,6 +1,6 @@
 //! The slow tier: generated projects compile, pass clippy and rustfmt, pass their own tests,
 //! and run: migrate, serve, probes, a CRUD round trip, the error envelope, readiness against a
-//! dead database, and a clean SIGTERM shutdown.
+//! dead database and an unmigrated one, and a clean SIGTERM shutdown.
 //!
 //! Run with `cargo test --test generated -- --ignored --test-threads=1` (what `.ci/run` does).
 //! Every generated project builds into one shared `CARGO_TARGET_DIR` (`target/generated-target`,
@@ -151,8 +151,20 @@ fn monolith_postgres_builds_tests_and_runs() {
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
     psql(&format!("CREATE DATABASE {database}"));
     let url = format!("{}/{database}", postgres_server());
+    // Readiness and schema: against an empty database the instance is not ready and names the
+    // migration it misses; once `migrate` has run, it is.
+    let early = start(Some(&url));
+    let unmigrated = early.get("/readyz");
+    assert_eq!(unmigrated.status, 503, "ready on an empty database: {unmigrated:?}");
+    let body = unmigrated.json();
+    assert_eq!(body["checks"]["database"]["status"], "up", "{body}");
+    assert_eq!(body["checks"]["schema"]["status"], "down", "{body}");
+    let reason = body["checks"]["schema"]["error"].as_str().unwrap_or_default();
+    assert!(reason.contains("missing migration 20240101000000 (create items)"), "{body}");
     run_binary(&["migrate"], &url);
     run_binary(&["migrate"], &url); // idempotent
+    early.wait_until("readyz after migrate", |s| s.get("/readyz").status == 200);
+    assert!(early.terminate().success(), "unclean exit on SIGTERM");
     let server = start(Some(&url));
     exercise_api(&server);
 

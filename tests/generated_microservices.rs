@@ -160,7 +160,7 @@ fn microservices_with_nats_build_test_and_run() {
         urls.push(url);
     }
     let gateway = Server::start("gateway", free_port(), &gateway_env(&ports));
-    gateway.wait_until("readyz", |s| s.get("/readyz").status == 200);
+    gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
 
     // CRUD on every service, through the gateway; each creation publishes an event.
     for service in SERVICES {
@@ -215,14 +215,15 @@ fn microservices_with_nats_build_test_and_run() {
     assert!(started.elapsed() < Duration::from_millis(300), "an open circuit must fail fast");
     assert_eq!((fast.status, fast.error_code().as_str()), (503, "circuit_open"));
     assert_eq!(gateway.get("/api/v1/orders").status, 200, "other routes must keep working");
-    let ready = gateway.get("/readyz");
-    assert_eq!(ready.status, 503, "{ready:?}");
-    assert_eq!(ready.json()["down"], json!(["users"]), "{}", ready.body);
+    assert_eq!(gateway.get("/readyz").status, 200, "the gateway's readiness is its own");
+    let status = gateway.get("/status/upstreams");
+    assert_eq!(status.status, 503, "{status:?}");
+    assert_eq!(status.json()["down"], json!(["users"]), "{}", status.body);
 
     // Restart it on the same port: after the cool-down a probe closes the circuit again.
     let users = Server::start("users", ports[0], &service_env(&urls[0], &events));
     wait_for("the users circuit to close", Duration::from_secs(20), || gateway.get("/api/v1/users").status == 200);
-    gateway.wait_until("readyz", |s| s.get("/readyz").status == 200);
+    gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
 
     assert!(gateway.terminate().success(), "gateway: unclean exit on SIGTERM");
     assert!(users.terminate().success(), "users: unclean exit on SIGTERM");
@@ -254,7 +255,7 @@ fn microservices_without_events_build_test_and_run() {
         services.push(Server::start(name, port, &service_env(&url, &[])));
     }
     let gateway = Server::start("gateway", free_port(), &gateway_env(&ports));
-    gateway.wait_until("readyz", |s| s.get("/readyz").status == 200);
+    gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
     for service in SERVICES {
         crud_through_gateway(&gateway, service);
     }

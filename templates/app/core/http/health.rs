@@ -13,31 +13,47 @@ pub(super) async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: 200 when the database answers within a second, else 503 with details.
+/// Readiness: 200 when the database answers within a second *and* holds every migration this
+/// binary embeds; else 503 naming what is missing. Until then the pod gets no traffic, so a new
+/// version never serves on an old schema.
 pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let check = match tokio::time::timeout(READINESS_TIMEOUT, state.repository.ping()).await {
+    let database = match tokio::time::timeout(READINESS_TIMEOUT, state.repository.ping()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => {
             tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "readiness check failed");
-            Err("database check failed")
+            Err("database check failed".to_owned())
         }
         Err(_) => {
             tracing::warn!("readiness check timed out");
-            Err("database did not answer within 1s")
+            Err("database did not answer within 1s".to_owned())
         }
     };
-    match check {
-        Ok(()) => (
+    let schema = match &database {
+        Err(_) => Err("unknown: the database is down".to_owned()),
+        Ok(()) => match tokio::time::timeout(READINESS_TIMEOUT, state.repository.schema()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => {
+                tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "schema check failed");
+                Err(error.to_string())
+            }
+            Err(_) => Err("schema check did not answer within 1s".to_owned()),
+        },
+    };
+    let status = |check: &Result<(), String>| match check {
+        Ok(()) => json!({ "status": "up" }),
+        Err(error) => json!({ "status": "down", "error": error }),
+    };
+    let checks = json!({ "database": status(&database), "schema": status(&schema) });
+    if database.is_ok() && schema.is_ok() {
+        (
             StatusCode::OK,
-            axum::Json(json!({ "status": "ready", "checks": { "database": { "status": "up" } } })),
-        ),
-        Err(reason) => (
+            axum::Json(json!({ "status": "ready", "checks": checks })),
+        )
+    } else {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({
-                "status": "unavailable",
-                "checks": { "database": { "status": "down", "error": reason } },
-            })),
-        ),
+            axum::Json(json!({ "status": "unavailable", "checks": checks })),
+        )
     }
 }
 

@@ -47,6 +47,12 @@ impl Repository {
         Ok(())
     }
 
+    /// Always current: there is no schema.
+    #[allow(clippy::unused_async)] // same signature as the database-backed variants
+    pub async fn schema(&self) -> Result<(), std::convert::Infallible> {
+        Ok(())
+    }
+
     #[allow(clippy::unused_async)]
     pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);

@@ -52,6 +52,9 @@ impl DatabaseConfig {
     }
 }
 
+/// The migrations in `migrations/`, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+
 #[derive(Debug, Clone)]
 pub struct Repository {
     pool: PgPool,
@@ -99,7 +102,13 @@ impl Repository {
 
     /// Applies the migrations embedded from `migrations/`.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        sqlx::migrate!().run(&self.pool).await
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// Whether every embedded migration is applied (readiness: new code never serves an old
+    /// schema).
+    pub async fn schema(&self) -> Result<(), crate::schema::SchemaError> {
+        crate::schema::check(&MIGRATOR, &self.pool).await
     }
 
     /// Whether the database answers a trivial query.

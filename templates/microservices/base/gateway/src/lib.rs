@@ -1,6 +1,7 @@
 //! The API gateway: the only entry point. It routes `/api/v1/<service>/…` to that service with
 //! a per-upstream timeout, retries (idempotent methods only) and a circuit breaker, limits
-//! each client's request rate, propagates request ids, and aggregates readiness.
+//! each client's request rate, propagates request ids, and reports its upstreams' health at
+//! `/status/upstreams` (its own `/readyz` does not depend on them: ARCHITECTURE.md).
 
 pub mod config;
 pub mod proxy;
@@ -52,13 +53,22 @@ pub fn app(config: &GatewayConfig) -> Router {
         ratelimit::limit,
     ));
     let upstreams = Arc::new(upstreams);
-    let routes = api.route("/readyz", get(move || readyz(upstreams.clone())));
+    let routes = api.route("/readyz", get(readyz)).route(
+        "/status/upstreams",
+        get(move || upstream_status(upstreams.clone())),
+    );
     common::http::app(routes, Arc::new(Metrics::default()), &config.server.http)
 }
 
-/// Ready when every upstream's `/readyz` answers 200 within a second; otherwise 503 with
-/// `"down": [names…]` and each upstream's status and circuit state.
-async fn readyz(upstreams: Arc<Vec<Upstream>>) -> Response {
+/// The gateway's own readiness: it is configured and serving. It does not ask the services, so
+/// one service's outage does not take the whole API out of the load balancer.
+async fn readyz() -> Response {
+    readiness(&BTreeMap::new())
+}
+
+/// 200 when every upstream's `/readyz` answers 200 within a second; otherwise 503 with
+/// `"down": [names…]`. Each upstream's status and circuit state either way.
+async fn upstream_status(upstreams: Arc<Vec<Upstream>>) -> Response {
     let mut probes = tokio::task::JoinSet::new();
     for upstream in upstreams.iter() {
         let upstream = upstream.clone();

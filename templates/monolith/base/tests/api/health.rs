@@ -12,11 +12,12 @@ async fn healthz_is_ok() {
 }
 
 #[tokio::test]
-async fn readyz_is_ok_when_storage_answers() {
+async fn readyz_is_ok_when_storage_answers_and_is_migrated() {
     let app = TestApp::spawn().await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(response.json()["checks"]["database"]["status"], "up");
+    assert_eq!(response.json()["checks"]["schema"]["status"], "up");
 }
 
 #[tokio::test]

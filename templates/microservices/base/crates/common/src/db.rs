@@ -88,10 +88,15 @@ pub fn count(total: i64) -> u64 {
     u64::try_from(total).unwrap_or_default()
 }
 
-/// The readiness check of a service: its database within one second.
-pub async fn readiness_check(pool: &PgPool) -> crate::http::health::Check {
+/// The readiness checks of a service: its database answers within one second (`database`) and
+/// holds every migration the service embeds (`schema`), so a new version never serves on an old
+/// schema.
+pub async fn readiness_checks(
+    pool: &PgPool,
+    migrator: &sqlx::migrate::Migrator,
+) -> std::collections::BTreeMap<String, crate::http::health::Check> {
     use crate::http::health::Check;
-    match tokio::time::timeout(Duration::from_secs(1), ping(pool)).await {
+    let database = match tokio::time::timeout(Duration::from_secs(1), ping(pool)).await {
         Ok(Ok(())) => Check::up(),
         Ok(Err(error)) => {
             tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "readiness check failed");
@@ -101,5 +106,23 @@ pub async fn readiness_check(pool: &PgPool) -> crate::http::health::Check {
             tracing::warn!("readiness check timed out");
             Check::down("database did not answer within 1s")
         }
-    }
+    };
+    let schema = if database.is_up() {
+        match tokio::time::timeout(Duration::from_secs(1), crate::schema::check(migrator, pool))
+            .await
+        {
+            Ok(Ok(())) => Check::up(),
+            Ok(Err(error)) => {
+                tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "schema check failed");
+                Check::down(error.to_string())
+            }
+            Err(_) => Check::down("schema check did not answer within 1s"),
+        }
+    } else {
+        Check::down("unknown: the database is down")
+    };
+    std::collections::BTreeMap::from([
+        ("database".to_owned(), database),
+        ("schema".to_owned(), schema),
+    ])
 }
