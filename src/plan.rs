@@ -67,6 +67,11 @@ const APP_CORE: &str = "app/core";
 const APP_RUNTIME: &str = "app/runtime";
 /// The JSON error envelope and the extractors that answer in it, shared by every style.
 const APP_ENVELOPE: &str = "app/envelope";
+/// The rules every text field of the domain follows, shared by every style.
+const APP_DOMAIN: &str = "app/domain";
+/// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
+/// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
+const APP_SQLX: &str = "app/sqlx";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -97,6 +102,10 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
+            layers.push(Layer::mounted(APP_DOMAIN, "src/"));
+            if answers.db != Db::None {
+                layers.push(Layer::mounted(APP_SQLX, "src/repository/"));
+            }
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match answers.db {
                 Db::Postgres => "monolith/db-postgres",
@@ -108,6 +117,8 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
         Style::Microservices => {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_DOMAIN, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             if answers.events == Some(Events::Nats) {
@@ -124,6 +135,10 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
+            layers.push(Layer::mounted(APP_DOMAIN, "crates/core/src/"));
+            if answers.db != Db::None {
+                layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
+            }
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {
                 Db::Postgres | Db::Sqlite => "serverless/db-postgres",

@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod healthcheck;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod repository;
 pub mod shutdown;

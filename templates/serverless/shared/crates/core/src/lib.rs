@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod healthcheck;
 pub mod http;
+pub mod ids;
 pub mod jobs;
 pub mod metrics;
 pub mod repository;
