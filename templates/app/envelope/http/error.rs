@@ -273,7 +273,7 @@ fn explain(raw: &str, whole: &str, label: &str) -> String {
 fn explain_syntax(raw: &str) -> String {
     let detail = raw.split_once(": ").map_or(raw, |(_, detail)| detail);
     if detail.starts_with("EOF while parsing a value at line 1 column 0") {
-        return "the request body is empty; expected a JSON object".to_owned();
+        return "the request body is empty; send a JSON object".to_owned();
     }
     format!("the body is not valid JSON: {detail}")
 }
