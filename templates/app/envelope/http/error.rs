@@ -214,7 +214,12 @@ fn detail(raw: &str) -> (Option<&str>, &str) {
 fn explain(raw: &str, whole: &str, label: &str) -> String {
     let (path, message) = detail(raw);
     let subject = path.map_or_else(|| whole.to_owned(), |path| format!("{label}`{path}`"));
-    let quoted = |s: &str| s.split('`').nth(1).map(str::to_owned);
+    // A field name the client made up is echoed, but never more than 64 characters of it.
+    let quoted = |s: &str| {
+        s.split('`')
+            .nth(1)
+            .map(|q| q.chars().take(64).collect::<String>())
+    };
     if let Some(rest) = message.strip_prefix("missing field ") {
         let field = quoted(rest).unwrap_or_default();
         return match path {
@@ -533,6 +538,17 @@ mod tests {
             assert!(error.message.contains(message), "{shown}: {error:?}");
             assert_api_terms(&error);
         }
+    }
+
+    #[tokio::test]
+    async fn echoed_field_names_are_bounded() {
+        let body = format!(
+            r#"{{"name": "a", "count": 1, "{}": 1}}"#,
+            "k".repeat(10_000)
+        );
+        let error = json_rejection(body.as_bytes(), "application/json").await;
+        assert_eq!(error.code, "invalid_body");
+        assert!(error.message.len() < 200, "{error:?}");
     }
 
     #[tokio::test]
