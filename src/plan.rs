@@ -73,6 +73,11 @@ const APP_SCHEMA: &str = "app/schema";
 /// The dev overlay's throwaway `PostgreSQL` for a single-database app on Kubernetes (the monolith,
 /// Knative), mounted into `deploy/k8s/overlays/dev/`.
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
+/// The rules every text field of the domain follows, shared by every style.
+const APP_DOMAIN: &str = "app/domain";
+/// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
+/// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
+const APP_SQLX: &str = "app/sqlx";
 
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
@@ -103,8 +108,10 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
+            layers.push(Layer::mounted(APP_DOMAIN, "src/"));
             if answers.db != Db::None {
                 layers.push(Layer::mounted(APP_SCHEMA, "src/"));
+                layers.push(Layer::mounted(APP_SQLX, "src/repository/"));
             }
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match answers.db {
@@ -121,6 +128,8 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_DOMAIN, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             if answers.events == Some(Events::Nats) {
@@ -137,8 +146,10 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
+            layers.push(Layer::mounted(APP_DOMAIN, "crates/core/src/"));
             if answers.db != Db::None {
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
+                layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
             }
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {

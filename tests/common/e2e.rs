@@ -202,6 +202,11 @@ impl Response {
 
 /// A deliberately small HTTP/1.1 client: one request per connection.
 pub fn http(port: u16, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Response {
+    http_bytes(port, method, path, body.map(str::as_bytes), headers)
+}
+
+/// [`http`] with a body of any bytes (not only UTF-8).
+pub fn http_bytes(port: u16, method: &str, path: &str, body: Option<&[u8]>, headers: &[(&str, &str)]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
@@ -211,9 +216,10 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<&str>, headers: &[
     if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
         request.push_str("Content-Type: application/json\r\n");
     }
-    let body = body.unwrap_or("");
-    let _ = write!(request, "Content-Length: {}\r\n\r\n{body}", body.len());
+    let body = body.unwrap_or_default();
+    let _ = write!(request, "Content-Length: {}\r\n\r\n", body.len());
     stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8(raw).unwrap();

@@ -3,6 +3,7 @@
 mod error;
 mod item;
 mod pagination;
+mod text;
 
 pub use error::{BoxError, Error};
 pub(crate) use item::duplicate_name;

@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 pub use error::{ApiError, method_not_allowed, not_found};
 pub use extract::{Json, Path, Query};
-pub use middleware::REQUEST_ID_HEADER;
+pub use middleware::{REQUEST_ID_HEADER, current_request_id};
 
 use crate::config::HttpConfig;
 use crate::domain::ItemService;

@@ -66,6 +66,16 @@ async fn request_id_is_generated_or_propagated() {
         )
         .await;
     assert_eq!(propagated.header("x-request-id"), Some("trace-abc-123"));
+
+    // Only a short id of `[A-Za-z0-9._-]` is echoed; anything else is replaced.
+    let long = "x".repeat(65);
+    for hostile in ["has space", "<script>", "a;b=c", long.as_str()] {
+        let replaced = app
+            .request("GET", "/healthz", None, &[("x-request-id", hostile)])
+            .await;
+        let id = replaced.header("x-request-id").expect("an id");
+        assert!(id != hostile && id.len() == 32, "{hostile:?} -> {id:?}");
+    }
 }
 
 #[tokio::test]

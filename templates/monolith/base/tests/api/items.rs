@@ -132,6 +132,10 @@ async fn invalid_input_is_a_422() {
         json!({ "name": 42 }),
         json!({ "description": "no name" }),
         json!({ "name": "ok", "unexpected": true }),
+        // PostgreSQL cannot store NUL: the domain rejects it in every text field.
+        json!({ "name": "nul\u{0}byte" }),
+        json!({ "name": "ok", "description": "nul\u{0}byte" }),
+        json!({ "name": "ok", "description": "d".repeat(2001) }),
     ] {
         let response = app.post_json("/api/v1/items", &body).await;
         assert_eq!(response.status, 422, "{body}: {}", response.body);

@@ -110,9 +110,10 @@ async fn service_starts_and_reports_unready_while_the_database_is_down() {
         options,
         max_connections: 1,
     });
-    // Shorter than the pool's 3 s acquire timeout, so item requests hit the request timeout.
+    // Shorter than the pool's 5 s acquire timeout, so item requests hit the request timeout;
+    // longer than the 1 s readiness timeout, so `/readyz` answers with its own details.
     let config = HttpConfig {
-        request_timeout: Duration::from_secs(1),
+        request_timeout: Duration::from_secs(2),
         ..HttpConfig::default()
     };
     let app = TestApp::serve(repository, config).await;

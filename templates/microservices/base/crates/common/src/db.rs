@@ -1,6 +1,8 @@
 //! PostgreSQL helpers every service uses for its OWN database: configuration, a lazily
 //! connecting pool, the readiness ping and the mapping of sqlx errors to domain errors.
 
+mod support;
+
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -51,7 +53,7 @@ impl DatabaseConfig {
     pub fn pool(&self) -> PgPool {
         PgPoolOptions::new()
             .max_connections(self.max_connections)
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(support::ACQUIRE_TIMEOUT)
             .connect_lazy_with(self.options.clone())
     }
 }
@@ -65,14 +67,10 @@ pub async fn ping(pool: &PgPool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Connection trouble is "unavailable" (503); everything else is internal (500).
+/// Connection trouble and a database that is shutting down are "unavailable" (503), a value
+/// the database refuses is a validation error (422), everything else internal (500).
 pub fn storage(error: sqlx::Error) -> Error {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-            Error::Unavailable(error.into())
-        }
-        _ => Error::Internal(error.into()),
-    }
+    support::storage(error)
 }
 
 /// A unique violation becomes a conflict with `message`; anything else as [`storage`].

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+mod text;
+
 /// Everything a domain operation can fail with. The HTTP layer maps each variant to a status.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -56,28 +58,16 @@ impl NewRecord {
 impl TryFrom<RecordInput> for NewRecord {
     type Error = Error;
 
-    /// Trims both fields; a blank description counts as none.
+    /// Trims both fields; a blank description counts as none. Every text field goes through
+    /// [`text`]: bounded, and free of what the database cannot store.
     fn try_from(input: RecordInput) -> Result<Self, Error> {
-        let name = input.name.trim();
-        let chars = name.chars().count();
-        if chars == 0 || chars > NAME_MAX_CHARS {
-            return Err(Error::Validation(format!(
-                "name must be between 1 and {NAME_MAX_CHARS} characters"
-            )));
-        }
-        let description = input
-            .description
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty());
-        if description.is_some_and(|d| d.chars().count() > DESCRIPTION_MAX_CHARS) {
-            return Err(Error::Validation(format!(
-                "description must be at most {DESCRIPTION_MAX_CHARS} characters"
-            )));
-        }
         Ok(Self {
-            name: name.to_owned(),
-            description: description.map(str::to_owned),
+            name: text::required("name", &input.name, NAME_MAX_CHARS)?,
+            description: text::optional(
+                "description",
+                input.description.as_deref(),
+                DESCRIPTION_MAX_CHARS,
+            )?,
         })
     }
 }
@@ -168,6 +158,22 @@ mod tests {
         for bad in ["", "   ", &"x".repeat(NAME_MAX_CHARS + 1)] {
             let error = NewRecord::try_from(input(bad, None)).unwrap_err();
             assert!(matches!(error, Error::Validation(_)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nul_in_any_text_field_is_a_validation_error() {
+        for (name, description) in [("a\0b", None), ("widget", Some("x\0y"))] {
+            let error = NewRecord::try_from(input(name, description)).unwrap_err();
+            let field = if name.contains('\0') {
+                "name"
+            } else {
+                "description"
+            };
+            assert!(
+                matches!(&error, Error::Validation(m) if m.starts_with(field)),
+                "{error:?}"
+            );
         }
     }
 

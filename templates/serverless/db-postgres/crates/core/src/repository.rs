@@ -1,14 +1,16 @@
 //! PostgreSQL storage through sqlx: runtime-checked, parameterized queries (no database needed
 //! at build time) and migrations embedded in the binary.
 
+mod support;
+
 use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;
 
 use crate::config::{ConfigError, Env};
 use crate::domain::{Error, Item, NewItem, Page, Pagination};
+use support::{ACQUIRE_TIMEOUT, storage};
 
 /// Where the database is and how many connections to keep.
 #[derive(Clone)]
@@ -70,6 +72,14 @@ struct ItemRow {
     updated_at: OffsetDateTime,
 }
 
+/// A row of a page: the item and the number of items in all pages.
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    total: i64,
+    #[sqlx(flatten)]
+    item: ItemRow,
+}
+
 impl From<ItemRow> for Item {
     fn from(row: ItemRow) -> Self {
         Self {
@@ -97,7 +107,7 @@ impl Repository {
     pub fn new(config: &DatabaseConfig) -> Self {
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
-            .acquire_timeout(Duration::from_secs(3))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(config.options.clone());
         Self { pool }
     }
@@ -160,24 +170,34 @@ impl Repository {
         Ok(row.map(Item::from))
     }
 
+    /// One page and the total in one round trip: `count(*) OVER ()` is computed before
+    /// `LIMIT`, so every row carries the total. Only a page past the end has no row to carry
+    /// it; then (rarely) a second query counts.
     pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
         let sql = concat!(
-            "SELECT ",
+            "SELECT count(*) OVER () AS total, ",
             columns!(),
             " FROM items ORDER BY id LIMIT $1 OFFSET $2"
         );
-        let rows = sqlx::query_as::<_, ItemRow>(sql)
+        let rows = sqlx::query_as::<_, CountedRow>(sql)
             .bind(to_i64(pagination.limit()))
             .bind(to_i64(pagination.offset()))
             .fetch_all(&self.pool)
             .await
             .map_err(storage)?;
-        let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM items")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(storage)?;
+        let total = match rows.first() {
+            Some(row) => row.total,
+            None if pagination.offset() == 0 => 0,
+            None => {
+                let (total,): (i64,) = sqlx::query_as("SELECT count(*) FROM items")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(storage)?;
+                total
+            }
+        };
         Ok(Page {
-            items: rows.into_iter().map(Item::from).collect(),
+            items: rows.into_iter().map(|row| Item::from(row.item)).collect(),
             total: u64::try_from(total).unwrap_or_default(),
             pagination,
         })
@@ -220,15 +240,5 @@ fn write_error(error: sqlx::Error, item: &NewItem) -> Error {
             crate::domain::duplicate_name(item.name())
         }
         _ => storage(error),
-    }
-}
-
-/// Connection trouble is "unavailable" (503); everything else is internal (500).
-fn storage(error: sqlx::Error) -> Error {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-            Error::Unavailable(error.into())
-        }
-        _ => Error::Internal(error.into()),
     }
 }
