@@ -24,9 +24,11 @@ postgres=${ARCHGEN_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 nats=${ARCHGEN_TEST_NATS:-nats://127.0.0.1:4222}
 styles=${ARCHGEN_IMAGE_STYLES:-monolith microservices knative}
 started=$SECONDS
-log() { printf '  [image tier %ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
+# The tier's own messages go to fd 3, the original stderr, even from inside redirected commands.
+exec 3>&2
+log() { printf '  [image tier %ss] %s\n' "$((SECONDS - started))" "$*" >&3; }
 fail() {
-  echo "image tier: $*" >&2
+  echo "image tier: $*" >&3
   exit 1
 }
 
@@ -110,29 +112,37 @@ bud() { # PROJECT TAG [build-arg …]
     tail -n 60 "$work/${tag//[:\/]/_}.build.log" >&2
     fail "building $tag failed"
   }
-  size=$(buildah inspect --type image --format '{{.Docker.Size}}' "$tag" 2>/dev/null || true)
-  [[ -n $size && $size != 0 ]] || size=$(buildah images --format '{{.Size}}' "$tag" | head -n1)
+  size=$(buildah images --format '{{.Size}}' "$tag" | head -n1)
   log "built $tag in $((SECONDS - t0)) s, size $size"
   echo "RESULT build $tag seconds=$((SECONDS - t0)) size=$size" >>"$work/results"
 }
 
 # --- running -----------------------------------------------------------------------------------
-image_config() { buildah inspect --type image --format '{{json .Docker.Config}}' "$1"; }
+image_config() { buildah inspect --type image "$1" | jq '.Docker.config'; }
 
-# Runs the image's ENTRYPOINT with ARGS as the image's USER, host network, in the foreground.
-run_in() { # IMAGE ENV_FILE ARGS…
-  local image=$1 envs=$2 config user ctr
-  shift 2
-  config=$(image_config "$image")
-  user=$(jq -r '.User // ""' <<<"$config")
-  [[ -n $user && $user != root && $user != 0* ]] || fail "$image runs as root (USER '$user')"
-  local entry=()
-  mapfile -t entry < <(jq -r '.Entrypoint // [] | .[]' <<<"$config")
-  ctr=$(buildah from --pull-never --quiet "$image")
+# A working container of IMAGE, removed on exit; its name is in $ctr.
+new_container() { # IMAGE
+  ctr=$(buildah from --pull-never --quiet "$1")
   containers+=("$ctr")
-  local env_args=() line
-  while IFS= read -r line; do env_args+=(--env "$line"); done <"$envs"
-  buildah run --isolation chroot --user "$user" "${env_args[@]}" "$ctr" -- "${entry[@]}" "$@"
+}
+
+# `buildah run` options that run as IMAGE's USER (never root) with the variables of ENV_FILE.
+run_options() { # IMAGE ENV_FILE
+  local user line
+  user=$(image_config "$1" | jq -r '.User // ""')
+  [[ -n $user && $user != root && $user != 0 && $user != 0:* ]] || fail "$1 runs as root (USER '$user')"
+  run_opts=(--isolation chroot --user "$user")
+  while IFS= read -r line; do run_opts+=(--env "$line"); done <"$2"
+}
+
+# Runs IMAGE's ENTRYPOINT with ARGS in container CTR, as the image's USER, on the host network.
+run_in() { # IMAGE CTR ENV_FILE ARGS…
+  local image=$1 container=$2 envs=$3 entry=()
+  shift 3
+  mapfile -t entry < <(image_config "$image" | jq -r '.Entrypoint // [] | .[]')
+  ((${#entry[@]})) || fail "$image has no ENTRYPOINT"
+  run_options "$image" "$envs"
+  buildah run "${run_opts[@]}" "$container" -- "${entry[@]}" "$@"
 }
 
 # The pid of the process a backgrounded `buildah run` started: the newest descendant of it
@@ -165,7 +175,8 @@ probe() { # NAME PORT PATH
 serve() { # NAME IMAGE ENV_FILE PORT
   local name=$1 image=$2 envs=$3 port=$4 exe
   exe=$(image_config "$image" | jq -r '.Entrypoint[0]')
-  run_in "$image" "$envs" serve >"$work/$name.serve.log" 2>&1 &
+  new_container "$image"
+  run_in "$image" "$ctr" "$envs" serve >"$work/$name.serve.log" 2>&1 &
   server_pid=$!
   servers+=("$server_pid")
   for _ in $(seq 150); do
@@ -187,13 +198,9 @@ healthcheck() { # NAME IMAGE ENV_FILE
   config=$(image_config "$image")
   mapfile -t test < <(jq -r '.Healthcheck.Test // [] | .[]' <<<"$config")
   [[ ${test[0]:-} == CMD ]] || fail "$name: HEALTHCHECK is not in exec form: ${test[*]:-none}"
-  local ctr user
-  user=$(jq -r '.User' <<<"$config")
-  ctr=$(buildah from --pull-never --quiet "$image")
-  containers+=("$ctr")
-  local env_args=() line
-  while IFS= read -r line; do env_args+=(--env "$line"); done <"$envs"
-  buildah run --isolation chroot --user "$user" "${env_args[@]}" "$ctr" -- "${test[@]:1}" ||
+  new_container "$image"
+  run_options "$image" "$envs"
+  buildah run "${run_opts[@]}" "$ctr" -- "${test[@]:1}" ||
     fail "$name: HEALTHCHECK ${test[*]:1} failed"
   log "$name HEALTHCHECK ${test[*]:1} -> exit 0"
   echo "RESULT healthcheck $name exit=0" >>"$work/results"
@@ -215,12 +222,13 @@ stop() { # NAME
   echo "RESULT sigterm $name exit=0" >>"$work/results"
 }
 
+# Creates a throwaway database (dropped on exit); its URL is in $db_url.
 new_database() { # NAME
   local db=archgen_img_${1//-/_}_$$
-  psql "$postgres/postgres" -v ON_ERROR_STOP=1 -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  psql "$postgres/postgres" -v ON_ERROR_STOP=1 -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
   psql "$postgres/postgres" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $db" >/dev/null
   databases+=("$db")
-  printf '%s/%s\n' "$postgres" "$db"
+  db_url=$postgres/$db
 }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -236,7 +244,8 @@ env_file() { # NAME PORT [K=V …]
 exercise() { # NAME IMAGE ENV_FILE
   local name=$1 image=$2 envs=$3 port
   port=$(sed -n 's/^PORT=//p' "$envs")
-  run_in "$image" "$envs" migrate >"$work/$name.migrate.log" 2>&1 || {
+  new_container "$image"
+  run_in "$image" "$ctr" "$envs" migrate >"$work/$name.migrate.log" 2>&1 || {
     cat "$work/$name.migrate.log" >&2
     fail "$name: migrate failed"
   }
@@ -254,7 +263,8 @@ monolith() {
   project=$work/monolith
   bud "$project" archgen-image-tier/monolith
   port=$(free_port)
-  envs=$(env_file monolith "$port" "DATABASE_URL=$(new_database monolith)")
+  new_database monolith
+  envs=$(env_file monolith "$port" "DATABASE_URL=$db_url")
   exercise monolith archgen-image-tier/monolith "$envs"
   stop monolith
 }
@@ -267,7 +277,8 @@ microservices() {
   done
   for service in users orders; do
     port=$(free_port)
-    envs=$(env_file "$service" "$port" "DATABASE_URL=$(new_database "$service")" "NATS_URL=$nats")
+    new_database "$service"
+    envs=$(env_file "$service" "$port" "DATABASE_URL=$db_url" "NATS_URL=$nats")
     exercise "$service" "archgen-image-tier/microservices-$service" "$envs"
     gateway_env+=("UPSTREAM_${service^^}_URL=http://127.0.0.1:$port")
     running+=("$service:$server_pid:$server_app")
@@ -291,7 +302,8 @@ knative() {
   project=$work/knative
   bud "$project" archgen-image-tier/knative-api APP=api
   port=$(free_port)
-  envs=$(env_file knative-api "$port" "DATABASE_URL=$(new_database knative)")
+  new_database knative
+  envs=$(env_file knative-api "$port" "DATABASE_URL=$db_url")
   exercise knative-api archgen-image-tier/knative-api "$envs"
   stop knative-api
 }
