@@ -72,12 +72,8 @@ generate() { # ID ARGS…
   shift
   "$archgen" new shop "$@" --ci none --no-git --yes --output "$work/$id" >/dev/null
   [[ -f $work/$id/Dockerfile ]] || fail "$id: no Dockerfile generated"
-  # A Dockerfile that builds --locked needs the project's Cargo.lock (issue #9). Until every
-  # generated project ships one, resolve it here, before the build, and say so.
-  if grep -q -- '--locked' <(grep -v 'cargo install' "$work/$id/Dockerfile") && [[ ! -f $work/$id/Cargo.lock ]]; then
-    log "$id: WARNING: the Dockerfile builds --locked but no Cargo.lock was generated; resolving one"
-    cargo generate-lockfile --quiet --manifest-path "$work/$id/Cargo.toml"
-  fi
+  # The Dockerfiles build --locked: the project's own Cargo.lock must be there, unchanged.
+  [[ -f $work/$id/Cargo.lock ]] || fail "$id: no Cargo.lock generated"
   printf '%s\n' "$work/$id"
 }
 
