@@ -12,6 +12,7 @@ pub mod error;
 pub mod limits;
 pub mod lockfile;
 pub mod names;
+pub mod next_steps;
 pub mod plan;
 pub mod prompt;
 pub mod render;

@@ -81,23 +81,12 @@ fn summary(g: &Generated) -> String {
     let _ = writeln!(out, "Created {style} project `{name}` in {dir} ({} files)", g.files.len());
     let _ = writeln!(out, "git: {}", git_text(&g.git));
     let _ = writeln!(out, "\nNext steps:\n  cd {dir}");
-    match g.answers.db {
-        crate::cli::Db::Postgres => {
-            let _ =
-                writeln!(out, "  docker compose up --detach --wait postgres   # or any PostgreSQL: see .env.example");
-            let _ = writeln!(out, "  set -a && . ./.env.example && set +a         # the settings, into this shell");
-            let _ = writeln!(out, "  cargo run -- migrate && cargo run            # http://localhost:8080/healthz");
-        }
-        crate::cli::Db::Sqlite => {
-            let _ = writeln!(out, "  set -a && . ./.env.example && set +a         # the settings, into this shell");
-            let _ = writeln!(out, "  cargo run -- migrate && cargo run            # http://localhost:8080/healthz");
-        }
-        crate::cli::Db::None => {
-            let _ = writeln!(out, "  cargo run                                    # http://localhost:8080/healthz");
-        }
+    let steps = crate::next_steps::for_answers(&g.answers);
+    // Notes line up, except after a command too long to wait for.
+    let width = steps.iter().map(|s| s.command.len()).filter(|&len| len <= 44).max().unwrap_or(0);
+    for step in steps {
+        let _ = writeln!(out, "  {:<width$}   # {}", step.command, step.note);
     }
-    let _ =
-        writeln!(out, "  cargo test\n  docker compose up --build                    # the whole stack in containers");
     let _ = writeln!(out, "\nSame project without questions:\n  {}", g.answers.command_line(Some(&g.target)));
     out
 }
