@@ -94,12 +94,11 @@ impl Repository {
     /// ready) while the file cannot be opened, and connects once it can. The file's directory is
     /// created if missing.
     pub fn new(config: &DatabaseConfig) -> Self {
-        if let Some(dir) = config.options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() {
-                if let Err(error) = std::fs::create_dir_all(dir) {
-                    tracing::warn!(%error, dir = %dir.display(), "cannot create the database directory");
-                }
-            }
+        if let Some(dir) = config.options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+            && let Err(error) = std::fs::create_dir_all(dir)
+        {
+            tracing::warn!(%error, dir = %dir.display(), "cannot create the database directory");
         }
         let options = config
             .options
