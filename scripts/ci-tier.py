@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import functools
 import os
 import re
 import shlex
@@ -59,7 +60,10 @@ PROVIDERS = ["github", "gitlab"]
 
 # Jobs not run, by what they contain (first match wins).
 JOB_SKIPS = [
-    (re.compile(r"cargo \+\d|image: rust:1\.(?!95)\d+"), "needs the minimum-Rust toolchain, not installed here"),
+    (
+        re.compile(r"cargo \+\d|image: rust:1\.(?!{minor})\d+"),
+        "needs an older Rust toolchain: not installed, and no Rust dist server here",
+    ),
     (re.compile(r"cargo[- ]deny"), "cargo-deny downloads the RustSec advisory database"),
     (re.compile(r"cargo[- ]lambda|\bsam (build|deploy)"), "SAM/cargo-lambda (PyPI, zig, arm64 cross build, AWS)"),
     (re.compile(r"buildctl|docker/build-push-action"), "builds and pushes container images"),
@@ -169,9 +173,8 @@ def expand(value: str, known: dict[str, str]) -> str:
 
 def service_aliases(services: list) -> list[str]:
     aliases = []
-    for service in services or []:
-        if isinstance(service, str):
-            service = {"name": service}
+    for entry in services or []:
+        service = {"name": entry} if isinstance(entry, str) else entry
         image = service["name"].split(":")[0].split("/")[-1]
         aliases.append(service.get("alias") or image)
     return aliases
@@ -226,9 +229,16 @@ def gitlab_jobs(doc: dict, project: Path) -> list[Job]:
     return jobs
 
 
+@functools.cache
+def installed_minor() -> str:
+    """`95` for rustc 1.95.x: a `rust:1.95-…` image is this machine's toolchain."""
+    version = subprocess.run(["rustc", "--version"], capture_output=True, text=True, check=True).stdout
+    return version.split()[1].split(".")[1]
+
+
 def job_skip(text: str) -> str | None:
     for pattern, reason in JOB_SKIPS:
-        if pattern.search(text):
+        if re.search(pattern.pattern.replace("{minor}", installed_minor()), text):
             return reason
     return None
 
@@ -442,8 +452,10 @@ def run_case(case: Case, new_args: list[str], binary: Path, work: Path, target: 
                 job.skipped.insert(0, f"job: {job.skip}")
                 continue
             print(f"==> {case.style}/{case.provider}: job {job.name}", flush=True)
-            databases = job.databases | postgres_databases(job.env) | postgres_databases(
-                {k: v for line in job.lines for k, v in line.env.items()}
+            databases = (
+                job.databases
+                | postgres_databases(job.env)
+                | postgres_databases({k: v for line in job.lines for k, v in line.env.items()})
             )
             started = time.monotonic()
             try:
@@ -472,16 +484,16 @@ def run_case(case: Case, new_args: list[str], binary: Path, work: Path, target: 
 
 
 def table(cases: list[Case]) -> str:
-    rows = []
+    rows = [f"  {'job':<16} {'result':<8} {'ran':>3} {'mapped':>6} {'skipped':>7} {'time':>6}"]
     for case in cases:
         rows.append(f"{case.style}/{case.provider}: {case.result} ({case.seconds:.0f}s)")
         for job in case.jobs:
             rows.append(
-                f"  {job.name:<16} {job.result:<8} ran {job.ran:>2}  mapped {job.mapped:>1}"
-                f"  skipped {len(job.skipped):>2}  {job.seconds:5.0f}s"
+                f"  {job.name:<16} {job.result:<8} {job.ran:>3} {job.mapped:>6} {len(job.skipped):>7}"
+                f" {job.seconds:>5.0f}s"
             )
-            rows.extend(f"      mapped  {note}" for note in job.mapped_notes)
-            rows.extend(f"      skipped {reason}" for reason in job.skipped)
+            rows.extend(f"      mapped:  {note}" for note in job.mapped_notes)
+            rows.extend(f"      skipped: {reason}" for reason in job.skipped)
     return "\n".join(rows)
 
 
@@ -512,7 +524,9 @@ def main() -> int:
     lock = open(work / "lock", "w", encoding="utf-8")  # noqa: SIM115 (held until exit)
     fcntl.flock(lock, fcntl.LOCK_EX)
     stand_in = work / "bin/docker"
-    stand_in.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(__file__)} --docker-stand-in "$@"\n')
+    stand_in.write_text(
+        f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(__file__)} --docker-stand-in "$@"\n'
+    )
     stand_in.chmod(0o755)
     cache = work / "cargo-home"
     cache.mkdir(exist_ok=True)
