@@ -68,6 +68,10 @@ JOB_SKIPS = [
     (re.compile(r"cargo[- ]lambda|\bsam (build|deploy)"), "SAM/cargo-lambda (PyPI, zig, arm64 cross build, AWS)"),
     (re.compile(r"buildctl|docker/build-push-action"), "builds and pushes container images"),
     (re.compile(r"pip install"), "installs tools from PyPI (scripts/lint-generated.sh runs them)"),
+    (
+        re.compile(r"kubectl\b.*\bapply\b"),
+        "deploys to a Kubernetes cluster (none here: tests/k8s_closure.rs and the linters check the manifests)",
+    ),
 ]
 # Lines not run inside a job that runs.
 LINE_SKIPS = [
