@@ -3,7 +3,6 @@
 
 use cargo_archgen::answers::Answers;
 use cargo_archgen::cli::{Ci, Db, NewArgs, Platform, Style};
-use cargo_archgen::plan::available;
 use cargo_archgen::prompt::Defaults;
 use cargo_archgen::render::render;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -17,19 +16,15 @@ fn cases() -> Vec<(&'static str, NewArgs)> {
         ..NewArgs::default()
     };
     let mut cases = vec![("monolith-postgres-github", base(Style::Monolith))];
-    if available(Style::Microservices) {
-        let services = Some(["users", "orders", "billing", "catalog", "shipping"].map(String::from).to_vec());
-        cases.push(("microservices-5-services-nats-github", NewArgs { services, ..base(Style::Microservices) }));
-    }
-    if available(Style::Serverless) {
-        for platform in [Platform::AwsLambda, Platform::Knative] {
-            let id = if platform == Platform::AwsLambda {
-                "serverless-aws-lambda-postgres-github"
-            } else {
-                "serverless-knative-postgres-github"
-            };
-            cases.push((id, NewArgs { platform: Some(platform), ..base(Style::Serverless) }));
-        }
+    let services = Some(["users", "orders", "billing", "catalog", "shipping"].map(String::from).to_vec());
+    cases.push(("microservices-5-services-nats-github", NewArgs { services, ..base(Style::Microservices) }));
+    for platform in [Platform::AwsLambda, Platform::Knative] {
+        let id = if platform == Platform::AwsLambda {
+            "serverless-aws-lambda-postgres-github"
+        } else {
+            "serverless-knative-postgres-github"
+        };
+        cases.push((id, NewArgs { platform: Some(platform), ..base(Style::Serverless) }));
     }
     cases
 }

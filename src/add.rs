@@ -55,7 +55,7 @@ pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
     let root = &args.path;
     let file_path = root.join(answers::FILE_NAME);
     if !file_path.is_file() {
-        return Err(Error::NotAGeneratedProject { path: root.clone() });
+        return Err(Error::NotAGeneratedProject { path: root.clone(), file: answers::FILE_NAME });
     }
     // One change at a time: a second run waits here, then reads the answers the first one
     // recorded, so neither loses a service.

@@ -142,20 +142,76 @@ const RESERVED_SERVICES: &[&str] = &["gateway", "common"];
 /// The most services a project can have: each is a crate, a database and a deployment.
 pub const MAX_SERVICES: usize = 64;
 
+/// What a project is: its style with exactly the options that style has.
+///
+/// An option of another style cannot be represented, so nothing downstream checks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// One crate in layers.
+    Monolith { db: Db },
+    /// A gateway and services that each own a `PostgreSQL` database.
+    Microservices {
+        /// The services in the order given: at least one, at most [`MAX_SERVICES`].
+        services: Vec<Names>,
+        events: Events,
+    },
+    /// Functions on a platform, with `PostgreSQL` or without a database.
+    Serverless { platform: Platform, postgres: bool },
+}
+
+impl Shape {
+    #[must_use]
+    pub fn style(&self) -> Style {
+        match self {
+            Self::Monolith { .. } => Style::Monolith,
+            Self::Microservices { .. } => Style::Microservices,
+            Self::Serverless { .. } => Style::Serverless,
+        }
+    }
+
+    /// The database every part of the project uses.
+    #[must_use]
+    pub fn db(&self) -> Db {
+        match self {
+            Self::Monolith { db } => *db,
+            Self::Microservices { .. } | Self::Serverless { postgres: true, .. } => Db::Postgres,
+            Self::Serverless { postgres: false, .. } => Db::None,
+        }
+    }
+
+    /// The services of a microservices project; empty for the other styles.
+    #[must_use]
+    pub fn services(&self) -> &[Names] {
+        match self {
+            Self::Microservices { services, .. } => services,
+            _ => &[],
+        }
+    }
+
+    #[must_use]
+    pub fn events(&self) -> Option<Events> {
+        match self {
+            Self::Microservices { events, .. } => Some(*events),
+            _ => None,
+        }
+    }
+
+    #[must_use]
+    pub fn platform(&self) -> Option<Platform> {
+        match self {
+            Self::Serverless { platform, .. } => Some(*platform),
+            _ => None,
+        }
+    }
+}
+
 /// Everything a project is generated from, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
     pub name: String,
     pub names: Names,
-    pub style: Style,
-    pub db: Db,
     pub ci: Ci,
-    /// Microservices: the services in the order given; empty for the other styles.
-    pub services: Vec<Names>,
-    /// Microservices: the event transport; `None` for the other styles.
-    pub events: Option<Events>,
-    /// Serverless: the platform; `None` for the other styles.
-    pub platform: Option<Platform>,
+    pub shape: Shape,
 }
 
 /// The databases each style supports, default first.
@@ -167,12 +223,23 @@ fn databases(style: Style) -> &'static [Db] {
     }
 }
 
+/// The options the flags and the answers file gave, the flag winning.
+struct Given {
+    services: Option<Vec<String>>,
+    events: Option<Events>,
+    platform: Option<Platform>,
+    db: Option<Db>,
+}
+
 impl Answers {
     /// Resolves flags, the answers file and prompts into validated answers.
     ///
+    /// Validation is about the answers alone; what the templates make of the names (how long the
+    /// names derived from them get) is checked by [`crate::plan::plan`].
+    ///
     /// # Errors
-    /// A missing name without a terminal, an invalid name or service, an option that does not
-    /// apply to the style, or a style that is not built yet.
+    /// A missing name without a terminal, an invalid name or service, or an option that does not
+    /// apply to the style.
     pub fn resolve(args: &NewArgs, file: Option<&AnswersFile>, prompter: &mut dyn Prompter) -> Result<Self> {
         let file = file.cloned().unwrap_or_default();
         let name = match args.name.clone().or(file.name) {
@@ -183,55 +250,20 @@ impl Answers {
         };
         let names = Names::new(&name)?;
         let style = pick(args.style.or(file.style), Style::value_variants(), prompter, "Architecture style")?;
-        if !crate::plan::available(style) {
-            return Err(Error::StyleNotAvailable { style: style.name() });
-        }
-        let services_given = args.services.clone().or(file.services);
-        let events_given = args.events.or(file.events);
-        let platform_given = args.platform.or(file.platform);
-        let (services, events, platform) = match style {
-            Style::Microservices => {
-                let list = if let Some(list) = services_given {
-                    list
-                } else {
-                    let default = DEFAULT_SERVICES.join(",");
-                    let answer = prompter.input("Services (comma-separated)", Some(&default), &|input| {
-                        services(&split_list(input), &names).map(|_| ())
-                    })?;
-                    split_list(&answer.unwrap_or(default))
-                };
-                refuse(platform_given.is_some(), "--platform", style)?;
-                let events = pick(events_given, Events::value_variants(), prompter, "Events between services")?;
-                (services(&list, &names)?, Some(events), None)
-            }
-            Style::Serverless => {
-                refuse(services_given.is_some(), "--services", style)?;
-                refuse(events_given.is_some(), "--events", style)?;
-                let platform = pick(platform_given, Platform::value_variants(), prompter, "Platform")?;
-                if !crate::plan::platform_available(platform) {
-                    return Err(Error::StyleNotAvailable { style: platform.name() });
-                }
-                (Vec::new(), None, Some(platform))
-            }
-            Style::Monolith => {
-                refuse(services_given.is_some(), "--services", style)?;
-                refuse(events_given.is_some(), "--events", style)?;
-                refuse(platform_given.is_some(), "--platform", style)?;
-                (Vec::new(), None, None)
-            }
+        let given = Given {
+            services: args.services.clone().or(file.services),
+            events: args.events.or(file.events),
+            platform: args.platform.or(file.platform),
+            db: args.db.or(file.db),
         };
-        let db = pick(args.db.or(file.db), databases(style), prompter, "Database")?;
-        if !databases(style).contains(&db) {
-            return Err(Error::UnsupportedOption {
-                option: format!("--db {}", db.name()),
-                style: style.name(),
-                supported: databases(style).iter().map(|d| d.name()).collect::<Vec<_>>().join(", "),
-            });
-        }
+        let shape = shape(style, given, &names, prompter)?;
         let ci = pick(args.ci.or(file.ci), Ci::value_variants(), prompter, "CI provider")?;
-        let answers = Self { name, names, style, db, ci, services, events, platform };
-        crate::limits::check(&answers)?;
-        Ok(answers)
+        Ok(Self { name, names, ci, shape })
+    }
+
+    #[must_use]
+    pub fn style(&self) -> Style {
+        self.shape.style()
     }
 
     /// These answers with one more service (for `add service`).
@@ -239,21 +271,20 @@ impl Answers {
     /// # Errors
     /// The project is not a microservices project, or the name is invalid or taken.
     pub fn with_service(&self, name: &str) -> Result<Self> {
-        if self.style != Style::Microservices {
-            return Err(Error::NotMicroservices { style: self.style.name() });
-        }
-        if self.services.iter().any(|s| s.name == name) {
+        let Shape::Microservices { services: current, events } = &self.shape else {
+            return Err(Error::NotMicroservices { style: self.style().name() });
+        };
+        if current.iter().any(|s| s.name == name) {
             return Err(Error::InvalidService {
                 name: name.to_owned(),
                 reason: "the project already has this service".into(),
                 suggestion: format!("{}-2", name.replace('_', "-")),
             });
         }
-        let mut list: Vec<String> = self.services.iter().map(|s| s.name.clone()).collect();
+        let mut list: Vec<String> = current.iter().map(|s| s.name.clone()).collect();
         list.push(name.to_owned());
-        let answers = Self { services: services(&list, &self.names)?, ..self.clone() };
-        crate::limits::check(&answers)?;
-        Ok(answers)
+        let shape = Shape::Microservices { services: services(&list, &self.names)?, events: *events };
+        Ok(Self { shape, ..self.clone() })
     }
 
     /// The answers as recorded in the generated project.
@@ -262,13 +293,13 @@ impl Answers {
         AnswersFile {
             archgen_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
             name: Some(self.name.clone()),
-            style: Some(self.style),
-            db: Some(self.db),
+            style: Some(self.style()),
+            db: Some(self.shape.db()),
             ci: Some(self.ci),
-            services: (self.style == Style::Microservices)
-                .then(|| self.services.iter().map(|s| s.name.clone()).collect()),
-            events: self.events,
-            platform: self.platform,
+            services: matches!(self.shape, Shape::Microservices { .. })
+                .then(|| self.shape.services().iter().map(|s| s.name.clone()).collect()),
+            events: self.shape.events(),
+            platform: self.shape.platform(),
         }
     }
 
@@ -285,22 +316,23 @@ impl Answers {
     /// only when it differs from the default `./NAME`.
     #[must_use]
     pub fn command_line(&self, output: Option<&Path>) -> String {
-        let mut line = format!("cargo archgen new {} --style {}", self.name, self.style.name());
-        if !self.services.is_empty() {
-            let list: Vec<&str> = self.services.iter().map(|s| s.name.as_str()).collect();
+        let mut line = format!("cargo archgen new {} --style {}", self.name, self.style().name());
+        let services = self.shape.services();
+        if !services.is_empty() {
+            let list: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
             line.push_str(" --services ");
             line.push_str(&list.join(","));
         }
-        if let Some(events) = self.events {
+        if let Some(events) = self.shape.events() {
             line.push_str(" --events ");
             line.push_str(events.name());
         }
-        if let Some(platform) = self.platform {
+        if let Some(platform) = self.shape.platform() {
             line.push_str(" --platform ");
             line.push_str(platform.name());
         }
         line.push_str(" --db ");
-        line.push_str(self.db.name());
+        line.push_str(self.shape.db().name());
         line.push_str(" --ci ");
         line.push_str(self.ci.name());
         if let Some(dir) = output.filter(|dir| *dir != Path::new(&self.name)) {
@@ -310,6 +342,61 @@ impl Answers {
         line.push_str(" --yes");
         line
     }
+}
+
+/// The shape of `style` from what was given, asking for what was not; an option of another
+/// style is refused rather than ignored.
+fn shape(style: Style, given: Given, names: &Names, prompter: &mut dyn Prompter) -> Result<Shape> {
+    let foreign = match style {
+        Style::Monolith => vec![
+            ("--services", given.services.is_some()),
+            ("--events", given.events.is_some()),
+            ("--platform", given.platform.is_some()),
+        ],
+        Style::Microservices => vec![("--platform", given.platform.is_some())],
+        Style::Serverless => vec![("--services", given.services.is_some()), ("--events", given.events.is_some())],
+    };
+    for (option, given) in foreign {
+        refuse(given, option, style)?;
+    }
+    let shape = match style {
+        Style::Monolith => Shape::Monolith { db: database(style, given.db, prompter)? },
+        Style::Microservices => {
+            let list = if let Some(list) = given.services {
+                list
+            } else {
+                let default = DEFAULT_SERVICES.join(",");
+                let answer = prompter.input("Services (comma-separated)", Some(&default), &|input| {
+                    services(&split_list(input), names).map(|_| ())
+                })?;
+                split_list(&answer.unwrap_or(default))
+            };
+            let services = services(&list, names)?;
+            let events = pick(given.events, Events::value_variants(), prompter, "Events between services")?;
+            database(style, given.db, prompter)?;
+            Shape::Microservices { services, events }
+        }
+        Style::Serverless => {
+            let platform = pick(given.platform, Platform::value_variants(), prompter, "Platform")?;
+            let postgres = database(style, given.db, prompter)? == Db::Postgres;
+            Shape::Serverless { platform, postgres }
+        }
+    };
+    Ok(shape)
+}
+
+/// The database, from those the style supports.
+fn database(style: Style, given: Option<Db>, prompter: &mut dyn Prompter) -> Result<Db> {
+    let supported = databases(style);
+    let db = pick(given, supported, prompter, "Database")?;
+    if !supported.contains(&db) {
+        return Err(Error::UnsupportedOption {
+            option: format!("--db {}", db.name()),
+            style: style.name(),
+            supported: supported.iter().map(|d| d.name()).collect::<Vec<_>>().join(", "),
+        });
+    }
+    Ok(db)
 }
 
 fn split_list(input: &str) -> Vec<String> {
@@ -421,7 +508,7 @@ mod tests {
             AnswersFile { name: Some("shop".into()), db: Some(Db::Sqlite), ci: Some(Ci::Gitlab), ..Default::default() };
         let args = NewArgs { ci: Some(Ci::None), ..Default::default() };
         let answers = Answers::resolve(&args, Some(&file), &mut Defaults).unwrap();
-        assert_eq!((answers.style, answers.db, answers.ci), (Style::Monolith, Db::Sqlite, Ci::None));
+        assert_eq!((answers.shape, answers.ci), (Shape::Monolith { db: Db::Sqlite }, Ci::None));
     }
 
     #[test]

@@ -566,8 +566,8 @@ mod tests {
             seed ^= seed << 17;
             usize::try_from(seed % n as u64).unwrap()
         };
-        let mut compared = 0;
-        for _ in 0..std::env::var("FUZZ_N").map_or(3000, |n| n.parse().unwrap()) {
+        let (mut compared, runs) = (0, std::env::var("FUZZ_N").map_or(3000, |n| n.parse().unwrap()));
+        for _ in 0..runs {
             let mut source = String::new();
             fill(&mut source, 0, &mut next);
             if let Ok(plain) = Template::compile_with_name(&source, "t".into()) {
@@ -577,7 +577,7 @@ mod tests {
                 }
             }
         }
-        assert!(compared > 2000);
+        assert!(compared * 3 > runs * 2, "only {compared} of {runs} random sources were valid templates");
     }
 
     #[test]
@@ -588,6 +588,14 @@ mod tests {
         let skeleton = lift(&source).unwrap();
         assert_eq!(skeleton.tags.len(), 1100);
         assert_eq!(skeleton.compile("t"), Some(plain));
+    }
+
+    #[test]
+    fn a_long_template_is_compiled_in_pieces_that_join_to_the_whole() {
+        let source: String = (0..20).map(|i| format!("{LONG}\n{{{{#if a}}}}{i}{{{{/if}}}}\n{LONG}\n")).collect();
+        let skeleton = lift(&source).unwrap();
+        assert!(skeleton.pieces().len() > 1, "one piece only");
+        assert_eq!(skeleton.compile("t"), Some(Template::compile_with_name(&source, "t".into()).unwrap()));
     }
 
     #[test]
@@ -607,7 +615,6 @@ mod tests {
 
     #[test]
     fn every_embedded_template_compiles_exactly_as_handlebars_does() {
-        let (mut templates, mut lifted, mut cut, mut expressions) = (0, 0, 0, 0);
         let mut stack = vec![&crate::plan::TEMPLATES];
         while let Some(dir) = stack.pop() {
             stack.extend(dir.dirs());
@@ -615,18 +622,13 @@ mod tests {
                 let source = file.contents_utf8().unwrap();
                 let name = file.path().display().to_string();
                 let plain = Template::compile_with_name(source, name.clone()).unwrap();
-                templates += 1;
-                // The fast path itself, not the fallback, must give the same template.
-                if let Some(skeleton) = lift(source) {
-                    lifted += 1;
-                    cut += usize::from(skeleton.pieces().len() > 1);
-                    expressions += skeleton.tags.len();
-                    assert_eq!(skeleton.compile(&name), Some(plain), "{name}");
+                // The fast path itself, not the fallback, must give the same template; it may
+                // decline only what the scan does not model (escaped `\{{`, as workflows have).
+                match lift(source) {
+                    Some(skeleton) => assert_eq!(skeleton.compile(&name), Some(plain), "{name}"),
+                    None => assert!(source.contains("\\{{"), "{name} was not lifted"),
                 }
             }
         }
-        assert!(lifted * 10 >= templates * 9, "only {lifted} of {templates} templates were lifted");
-        assert!(cut >= 5, "only {cut} templates were compiled in pieces");
-        assert!(expressions >= 500, "only {expressions} expressions were lifted");
     }
 }

@@ -77,13 +77,14 @@ pub struct CiContext {
 impl Context {
     #[must_use]
     pub fn new(answers: &Answers) -> Self {
-        let db = answers.db;
+        let db = answers.shape.db();
         let ci = answers.ci;
+        let (services, events, platform) = (answers.shape.services(), answers.shape.events(), answers.shape.platform());
         Self {
             archgen_version: env!("CARGO_PKG_VERSION"),
             rust_version: RUST_VERSION,
             project: answers.names.clone(),
-            style: answers.style.name(),
+            style: answers.style().name(),
             db: DbContext {
                 kind: db.name(),
                 postgres: db == Db::Postgres,
@@ -92,8 +93,7 @@ impl Context {
                 any: db != Db::None,
             },
             ci: CiContext { kind: ci.name(), github: ci == Ci::Github, gitlab: ci == Ci::Gitlab, none: ci == Ci::None },
-            services: answers
-                .services
+            services: services
                 .iter()
                 .enumerate()
                 .map(|(index, names)| ServiceContext {
@@ -101,19 +101,19 @@ impl Context {
                     port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
                     index,
                     first: index == 0,
-                    last: index + 1 == answers.services.len(),
+                    last: index + 1 == services.len(),
                 })
                 .collect(),
             service: None,
             events: EventsContext {
-                kind: answers.events.map_or("none", Events::name),
-                nats: answers.events == Some(Events::Nats),
-                none: answers.events != Some(Events::Nats),
+                kind: events.map_or("none", Events::name),
+                nats: events == Some(Events::Nats),
+                none: events != Some(Events::Nats),
             },
             platform: PlatformContext {
-                kind: answers.platform.map_or("none", Platform::name),
-                aws_lambda: answers.platform == Some(Platform::AwsLambda),
-                knative: answers.platform == Some(Platform::Knative),
+                kind: platform.map_or("none", Platform::name),
+                aws_lambda: platform == Some(Platform::AwsLambda),
+                knative: platform == Some(Platform::Knative),
             },
         }
     }

@@ -111,7 +111,8 @@ impl Shapes {
 pub fn check(answers: &Answers) -> Result<()> {
     let shapes = Shapes::of(answers);
     let project = &answers.names;
-    let longest = answers.services.iter().map(|s| s.name.len()).max().unwrap_or(1);
+    let services = answers.shape.services();
+    let longest = services.iter().map(|s| s.name.len()).max().unwrap_or(1);
     // The project is to blame when not even a one-letter service name would fit; the suggestion
     // leaves room for the services given where it can.
     let room = shapes.project_room(1);
@@ -124,11 +125,11 @@ pub fn check(answers: &Answers) -> Result<()> {
         });
     }
     let room = shapes.service_room(project.name.len());
-    if let Some(service) = answers.services.iter().find(|s| s.name.len() > room) {
+    if let Some(service) = services.iter().find(|s| s.name.len() > room) {
         return Err(Error::InvalidService {
             name: service.name.clone(),
             reason: too_long("service", room),
-            suggestion: fit_service(service, room, &answers.services),
+            suggestion: fit_service(service, room, services),
         });
     }
     Ok(())

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use crate::answers::Answers;
+use crate::answers::{Answers, Shape};
 use clap::ValueEnum;
 
 use crate::cli::{Choice, Db, Events, NewArgs, Platform, Style};
@@ -34,13 +34,11 @@ pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
 /// the same key differ only in names, services and files outside the manifests.
 #[must_use]
 pub fn key(answers: &Answers) -> String {
-    match answers.style {
-        Style::Monolith => format!("monolith-{}", answers.db.name()),
-        Style::Microservices => {
-            format!("microservices-events-{}", answers.events.map_or("none", Choice::name))
-        }
-        Style::Serverless => {
-            format!("serverless-{}-{}", answers.platform.map_or("none", Choice::name), answers.db.name())
+    match &answers.shape {
+        Shape::Monolith { db } => format!("monolith-{}", db.name()),
+        Shape::Microservices { events, .. } => format!("microservices-events-{}", events.name()),
+        Shape::Serverless { platform, .. } => {
+            format!("serverless-{}-{}", platform.name(), answers.shape.db().name())
         }
     }
 }
@@ -52,12 +50,12 @@ pub fn key(answers: &Answers) -> String {
 pub fn placeholder(answers: &Answers) -> Result<Answers> {
     let args = NewArgs {
         name: Some(PLACEHOLDER_PROJECT.to_owned()),
-        style: Some(answers.style),
-        db: Some(answers.db),
+        style: Some(answers.style()),
+        db: Some(answers.shape.db()),
         ci: Some(answers.ci),
-        services: (answers.style == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
-        events: answers.events,
-        platform: answers.platform,
+        services: (answers.style() == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
+        events: answers.shape.events(),
+        platform: answers.shape.platform(),
         ..NewArgs::default()
     };
     Answers::resolve(&args, None, &mut Defaults)
@@ -113,7 +111,7 @@ pub fn render(answers: &Answers) -> Result<String> {
     let lock = Lock::parse(text).map_err(|e| Error::Template(format!("lockfiles/{key}.lock: {e}")))?;
     let project = Renames::new(&placeholder_names(PLACEHOLDER_PROJECT), &answers.names);
     let services: Vec<Renames> =
-        answers.services.iter().map(|s| Renames::new(&placeholder_names(PLACEHOLDER_SERVICE), s)).collect();
+        answers.shape.services().iter().map(|s| Renames::new(&placeholder_names(PLACEHOLDER_SERVICE), s)).collect();
     Ok(lock.rename(&project, &services).to_string())
 }
 

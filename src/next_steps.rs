@@ -22,7 +22,7 @@ const LOAD_ENV: &str = "set -a && . ./.env.example && set +a";
 #[must_use]
 pub fn for_answers(answers: &Answers) -> Vec<Step> {
     let kebab = &answers.names.kebab;
-    match (answers.style, answers.db) {
+    match (answers.style(), answers.shape.db()) {
         (Style::Monolith, db) => {
             let mut steps = Vec::new();
             if db == Db::Postgres {
@@ -39,7 +39,8 @@ pub fn for_answers(answers: &Answers) -> Vec<Step> {
             steps
         }
         (Style::Microservices, _) => {
-            let nats = if answers.events == Some(Events::Nats) { "NATS_URL=nats://localhost:4222 " } else { "" };
+            let nats =
+                if answers.shape.events() == Some(Events::Nats) { "NATS_URL=nats://localhost:4222 " } else { "" };
             vec![
                 step("docker compose up --build", "everything; the gateway on http://localhost:8080"),
                 step(
@@ -52,7 +53,7 @@ pub fn for_answers(answers: &Answers) -> Vec<Step> {
         }
         (Style::Serverless, db) => {
             let mut steps = vec![step(LOAD_ENV, "the settings, into this shell")];
-            match answers.platform {
+            match answers.shape.platform() {
                 Some(Platform::Knative) => {
                     if db == Db::Postgres {
                         steps.push(step("just migrate", "the migrations, to DATABASE_URL"));

@@ -8,8 +8,8 @@
 
 use include_dir::{Dir, File, include_dir};
 
-use crate::answers::Answers;
-use crate::cli::{Ci, Db, Events, Platform, Style};
+use crate::answers::{Answers, Shape};
+use crate::cli::{Ci, Db, Events, Platform};
 use crate::error::{Error, Result};
 
 /// Every template, embedded in the binary.
@@ -17,25 +17,6 @@ pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates
 
 /// Files with this suffix are rendered with Handlebars (and lose the suffix); others are copied.
 pub const TEMPLATE_SUFFIX: &str = ".hbs";
-
-/// Whether a style's templates are complete; the others answer "not available yet".
-#[must_use]
-pub fn available(style: Style) -> bool {
-    match style {
-        Style::Monolith => true,
-        Style::Microservices => TEMPLATES.get_dir("microservices").is_some(),
-        Style::Serverless => TEMPLATES.get_dir("serverless").is_some(),
-    }
-}
-
-/// Whether a serverless platform's templates are complete.
-#[must_use]
-pub fn platform_available(platform: Platform) -> bool {
-    match platform {
-        Platform::AwsLambda => TEMPLATES.get_dir("serverless/aws-lambda/base").is_some(),
-        Platform::Knative => TEMPLATES.get_dir("serverless/knative/base").is_some(),
-    }
-}
 
 /// A folder of templates, applied once or once per service, at the project root or mounted
 /// under a prefix (so one folder of application code serves several styles).
@@ -103,28 +84,28 @@ fn ci_layer(style: &str, ci: Ci) -> Option<Layer> {
 #[must_use]
 pub fn layers(answers: &Answers) -> Vec<Layer> {
     let mut layers = vec![Layer::once("shared")];
-    match answers.style {
-        Style::Monolith => {
+    match &answers.shape {
+        &Shape::Monolith { db } => {
             layers.push(Layer::mounted(APP_RUNTIME, "src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "src/"));
-            if answers.db != Db::None {
+            if db != Db::None {
                 layers.push(Layer::mounted(APP_SCHEMA, "src/"));
                 layers.push(Layer::mounted(APP_SQLX, "src/repository/"));
             }
             layers.push(Layer::once("monolith/base"));
-            layers.push(Layer::once(match answers.db {
+            layers.push(Layer::once(match db {
                 Db::Postgres => "monolith/db-postgres",
                 Db::Sqlite => "monolith/db-sqlite",
                 Db::None => "monolith/db-none",
             }));
-            if answers.db == Db::Postgres {
+            if db == Db::Postgres {
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
             layers.extend(ci_layer("monolith", answers.ci));
         }
-        Style::Microservices => {
+        Shape::Microservices { events, .. } => {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
@@ -132,39 +113,36 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
-            if answers.events == Some(Events::Nats) {
+            if *events == Events::Nats {
                 layers.push(Layer::once("microservices/events-nats"));
                 layers.push(Layer::per_service("microservices/service-events-nats"));
             }
             layers.extend(ci_layer("microservices", answers.ci));
         }
-        Style::Serverless => {
-            let platform = match answers.platform {
-                Some(Platform::Knative) => "serverless/knative",
-                Some(Platform::AwsLambda) | None => "serverless/aws-lambda",
+        &Shape::Serverless { platform, postgres } => {
+            let platform_dir = match platform {
+                Platform::Knative => "serverless/knative",
+                Platform::AwsLambda => "serverless/aws-lambda",
             };
             layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/core/src/"));
-            if answers.db != Db::None {
+            if postgres {
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
             }
             layers.push(Layer::once("serverless/shared"));
-            layers.push(Layer::once(match answers.db {
-                Db::Postgres | Db::Sqlite => "serverless/db-postgres",
-                Db::None => "serverless/db-none",
-            }));
-            layers.push(Layer::once(format!("{platform}/base")));
-            if answers.db == Db::Postgres {
+            layers.push(Layer::once(if postgres { "serverless/db-postgres" } else { "serverless/db-none" }));
+            layers.push(Layer::once(format!("{platform_dir}/base")));
+            if postgres {
                 // How migrations run differs per platform: a function on Lambda, a Job on Knative.
-                layers.push(Layer::once(format!("{platform}/db-postgres")));
-                if answers.platform == Some(Platform::Knative) {
+                layers.push(Layer::once(format!("{platform_dir}/db-postgres")));
+                if platform == Platform::Knative {
                     layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
                 }
             }
-            layers.extend(ci_layer(platform, answers.ci));
+            layers.extend(ci_layer(platform_dir, answers.ci));
         }
     }
     layers
@@ -173,8 +151,10 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
 /// The files for these answers, in layer order.
 ///
 /// # Errors
-/// A missing layer: a bug in the templates.
+/// A name that makes a name derived from it in these templates too long (see
+/// [`crate::limits`]), or a missing layer: a bug in the templates.
 pub fn plan(answers: &Answers) -> Result<Vec<FileSpec>> {
+    crate::limits::check(answers)?;
     let mut files = Vec::new();
     for layer in layers(answers) {
         let dir = TEMPLATES
@@ -184,7 +164,7 @@ pub fn plan(answers: &Answers) -> Result<Vec<FileSpec>> {
         collect(dir, &mut sources);
         sources.sort_by_key(|f| f.path());
         let instances: Vec<Option<usize>> =
-            if layer.per_service { (0..answers.services.len()).map(Some).collect() } else { vec![None] };
+            if layer.per_service { (0..answers.shape.services().len()).map(Some).collect() } else { vec![None] };
         for source in sources {
             let relative = source
                 .path()

@@ -67,7 +67,7 @@ fn success_json(g: &Generated) -> serde_json::Value {
 fn summary(g: &Generated) -> String {
     let mut out = String::new();
     let dir = g.target.display();
-    let style = g.answers.style.name();
+    let style = g.answers.style().name();
     let name = &g.answers.name;
     if g.dry_run {
         let _ = writeln!(out, "Would create {style} project `{name}` in {dir} ({} files):", g.files.len());

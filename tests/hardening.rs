@@ -254,28 +254,19 @@ fn names(seed: u64, count: usize) -> Vec<String> {
     out
 }
 
-/// Every case of the snapshot table with the project (or, for microservices, each service)
-/// renamed.
+/// Every case of the snapshot table with the project (or, for microservices, its first service)
+/// renamed, as `new` takes it: resolved, then planned (which checks the derived names' lengths).
 fn renamed_cases(project: &str, service: &str) -> Vec<Result<Answers, cargo_archgen::Error>> {
     common::cases()
         .into_iter()
         .map(|case| {
-            let services = (!case.services.is_empty()).then(|| {
-                let mut list: Vec<String> = case.services.iter().map(|s| s.name.clone()).collect();
-                service.clone_into(&mut list[0]);
-                list
-            });
-            let args = NewArgs {
-                name: Some(project.to_owned()),
-                style: Some(case.style),
-                db: Some(case.db),
-                ci: Some(case.ci),
-                services,
-                events: case.events,
-                platform: case.platform,
-                ..NewArgs::default()
-            };
-            Answers::resolve(&args, None, &mut Defaults)
+            let mut file = case.to_file();
+            file.name = Some(project.to_owned());
+            if let Some(first) = file.services.as_mut().and_then(|list| list.first_mut()) {
+                service.clone_into(first);
+            }
+            Answers::resolve(&NewArgs::default(), Some(&file), &mut Defaults)
+                .and_then(|answers| cargo_archgen::plan::plan(&answers).map(|_| answers))
         })
         .collect()
 }
@@ -332,7 +323,7 @@ fn every_accepted_name_renders_yaml_1_1_and_kubernetes_names_within_limits() {
         for (project, service) in [(name.clone(), "users".to_owned()), ("order-platform".to_owned(), name.clone())] {
             let as_service = service == name;
             for (j, answers) in renamed_cases(&project, &service).into_iter().enumerate() {
-                if as_service && answers.as_ref().is_ok_and(|a| a.services.is_empty()) {
+                if as_service && answers.as_ref().is_ok_and(|a| a.shape.services().is_empty()) {
                     continue; // the same as a project named order-platform
                 }
                 let answers = match answers {
