@@ -9,6 +9,7 @@ pub mod cli;
 pub mod compile;
 pub mod context;
 pub mod error;
+pub mod features;
 pub mod limits;
 pub mod lockfile;
 pub mod names;

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::answers::Answers;
 use crate::error::{Error, Result};
 use crate::names::{self, Names};
-use crate::plan::{self, TEMPLATES};
+use crate::plan;
 
 /// DNS-1123 labels (Kubernetes names, label values) and Postgres identifiers.
 pub const LIMIT: usize = 63;
@@ -27,11 +27,13 @@ pub struct Shapes(BTreeMap<(usize, usize), usize>);
 
 impl Shapes {
     /// The shapes in the YAML and SQL templates of the layers `answers` get.
-    #[must_use]
-    pub fn of(answers: &Answers) -> Self {
+    ///
+    /// # Errors
+    /// As [`plan::layers`].
+    pub fn of(answers: &Answers) -> Result<Self> {
         let mut shapes = Self::default();
-        for layer in plan::layers(answers) {
-            let Some(dir) = TEMPLATES.get_dir(&layer.dir) else { continue };
+        for layer in plan::layers(answers)? {
+            let Some(dir) = layer.root.get_dir(&layer.dir) else { continue };
             let mut stack = vec![dir];
             while let Some(dir) = stack.pop() {
                 stack.extend(dir.dirs());
@@ -45,7 +47,7 @@ impl Shapes {
                 }
             }
         }
-        shapes
+        Ok(shapes)
     }
 
     /// Records every run of name placeholders and name characters in `text`.
@@ -109,7 +111,7 @@ impl Shapes {
 /// # Errors
 /// [`Error::InvalidName`] or [`Error::InvalidService`], with a suggestion that fits.
 pub fn check(answers: &Answers) -> Result<()> {
-    let shapes = Shapes::of(answers);
+    let shapes = Shapes::of(answers)?;
     let project = &answers.names;
     let services = answers.shape.services();
     let longest = services.iter().map(|s| s.name.len()).max().unwrap_or(1);

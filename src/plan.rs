@@ -9,7 +9,7 @@
 use include_dir::{Dir, File, include_dir};
 
 use crate::answers::{Answers, Shape};
-use crate::cli::{Ci, Db, Events, Platform};
+use crate::cli::{Ci, Db, Platform};
 use crate::error::{Error, Result};
 
 /// Every template, embedded in the binary.
@@ -20,8 +20,11 @@ pub const TEMPLATE_SUFFIX: &str = ".hbs";
 
 /// A folder of templates, applied once or once per service, at the project root or mounted
 /// under a prefix (so one folder of application code serves several styles).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Layer {
+    /// The tree the folder is in: [`TEMPLATES`], or a test's own.
+    pub root: &'static Dir<'static>,
+    /// The folder, inside `root`.
     pub dir: String,
     /// Prepended to every output path, e.g. `crates/core/src/`.
     pub prefix: &'static str,
@@ -30,13 +33,13 @@ pub struct Layer {
 
 impl Layer {
     fn once(dir: impl Into<String>) -> Self {
-        Self { dir: dir.into(), prefix: "", per_service: false }
+        Self { root: &TEMPLATES, dir: dir.into(), prefix: "", per_service: false }
     }
     fn per_service(dir: impl Into<String>) -> Self {
-        Self { dir: dir.into(), prefix: "", per_service: true }
+        Self { root: &TEMPLATES, dir: dir.into(), prefix: "", per_service: true }
     }
     fn mounted(dir: impl Into<String>, prefix: &'static str) -> Self {
-        Self { dir: dir.into(), prefix, per_service: false }
+        Self { root: &TEMPLATES, dir: dir.into(), prefix, per_service: false }
     }
 }
 
@@ -80,9 +83,19 @@ fn ci_layer(style: &str, ci: Ci) -> Option<Layer> {
     }
 }
 
-/// The template layers for these answers, in order.
-#[must_use]
-pub fn layers(answers: &Answers) -> Vec<Layer> {
+/// The template layers for these answers, in order: the style's, then each active feature's.
+///
+/// # Errors
+/// A feature the answers need is missing or invalid: a bug in the templates.
+pub fn layers(answers: &Answers) -> Result<Vec<Layer>> {
+    let mut layers = style_layers(answers);
+    for feature in crate::features::active(answers)? {
+        layers.extend(feature.layers(answers.style()));
+    }
+    Ok(layers)
+}
+
+fn style_layers(answers: &Answers) -> Vec<Layer> {
     let mut layers = vec![Layer::once("shared")];
     match &answers.shape {
         &Shape::Monolith { db } => {
@@ -105,7 +118,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             }
             layers.extend(ci_layer("monolith", answers.ci));
         }
-        Shape::Microservices { events, .. } => {
+        Shape::Microservices { .. } => {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
@@ -113,10 +126,6 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
-            if *events == Events::Nats {
-                layers.push(Layer::once("microservices/events-nats"));
-                layers.push(Layer::per_service("microservices/service-events-nats"));
-            }
             layers.extend(ci_layer("microservices", answers.ci));
         }
         &Shape::Serverless { platform, postgres } => {
@@ -156,8 +165,9 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
 pub fn plan(answers: &Answers) -> Result<Vec<FileSpec>> {
     crate::limits::check(answers)?;
     let mut files = Vec::new();
-    for layer in layers(answers) {
-        let dir = TEMPLATES
+    for layer in layers(answers)? {
+        let dir = layer
+            .root
             .get_dir(&layer.dir)
             .ok_or_else(|| Error::Template(format!("template layer `{}` is missing", layer.dir)))?;
         let mut sources = Vec::new();
