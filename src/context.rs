@@ -28,6 +28,90 @@ pub struct Context {
     pub service: Option<ServiceContext>,
     pub events: EventsContext,
     pub platform: PlatformContext,
+    /// What the project's features put in its composition roots: filled by [`crate::render`].
+    pub slots: Slots,
+}
+
+/// The places in a project's composition roots that features fill (see [`crate::features`]).
+/// Each is placed as a line of its own, `{{> slot/NAME}}`, and holds whole lines, indented as
+/// the placing line is. A style places the slots it has a host for; the comment says where.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Slots {
+    /// Dependency lines of the root manifest: the monolith's `[dependencies]`, a workspace's
+    /// `[workspace.dependencies]` (versions live there; the crates opt in below).
+    pub dependencies: String,
+    /// Workspaces: `[dependencies]` of the crate that holds the shared code (`common`, `core`),
+    /// e.g. `x = { workspace = true, optional = true }`.
+    pub code_dependencies: String,
+    /// Microservices: the `[features]` of the common crate, so only the crates that need a
+    /// feature's code compile it.
+    pub code_features: String,
+    /// Module declarations in the `lib.rs` of the code root (where `code/` is mounted).
+    pub code_modules: String,
+    /// Lines of `.env.example`.
+    pub env: String,
+    /// docker-compose: services beside the app's, volumes, and the environment and
+    /// `depends_on` entries of every app service.
+    pub compose_services: String,
+    pub compose_volumes: String,
+    pub compose_app_environment: String,
+    pub compose_app_depends_on: String,
+    /// Kubernetes: `data` of the app's `ConfigMap` (each service's, in microservices), and egress
+    /// rules of its `NetworkPolicy`.
+    pub k8s_app_config: String,
+    pub k8s_app_egress: String,
+    /// Kubernetes dev overlay: `resources` and `patches` entries.
+    pub k8s_dev_resources: String,
+    pub k8s_dev_patches: String,
+    /// CI: GitHub steps that run first in the test job; GitLab services and variables of it.
+    pub ci_github_test_steps: String,
+    pub ci_gitlab_test_services: String,
+    pub ci_gitlab_test_variables: String,
+    /// README.md: a section before "Deploy to Kubernetes", and bullets of that section.
+    pub readme: String,
+    pub readme_kubernetes: String,
+    /// ARCHITECTURE.md: sections after "Shared code", lines of the service map, rows of the
+    /// failure table, and lines after the deployment table.
+    pub architecture: String,
+    pub architecture_diagram: String,
+    pub architecture_failures: String,
+    pub architecture_deployment: String,
+}
+
+/// The places in each microservice's own composition root that features fill, rendered once
+/// per service with that service's context.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServiceSlots {
+    /// `[dependencies]` lines of the service crate, and the common crate's features it enables
+    /// (one `"name",` per line, in normal and dev dependencies).
+    pub service_dependencies: String,
+    pub service_common_features: String,
+    /// Module declarations of the service's `lib.rs`.
+    pub service_modules: String,
+    /// `serve`: settings read before logging starts, setup once the pool exists, handles put
+    /// into the state (`let state = state.with(handle);`) and what stops after serving.
+    pub service_config: String,
+    pub service_setup: String,
+    pub service_state: String,
+    pub service_shutdown: String,
+    /// `app`: routes merged into the service's (`let routes = routes.merge(…);`).
+    pub service_routes: String,
+    /// The create handler, once the record is stored (`record` in scope).
+    pub service_on_create: String,
+}
+
+impl Slots {
+    /// Every slot name, project slots first: what a fragment file may be named.
+    #[must_use]
+    pub fn names() -> (Vec<String>, Vec<String>) {
+        let keys = |value: serde_json::Value| {
+            value.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default()
+        };
+        (
+            keys(serde_json::to_value(Self::default()).unwrap_or_default()),
+            keys(serde_json::to_value(ServiceSlots::default()).unwrap_or_default()),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +123,8 @@ pub struct ServiceContext {
     pub index: usize,
     pub first: bool,
     pub last: bool,
+    /// What the project's features put in this service's composition root.
+    pub slots: ServiceSlots,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,6 +188,7 @@ impl Context {
                     index,
                     first: index == 0,
                     last: index + 1 == services.len(),
+                    slots: ServiceSlots::default(),
                 })
                 .collect(),
             service: None,
@@ -115,6 +202,7 @@ impl Context {
                 aws_lambda: platform == Some(Platform::AwsLambda),
                 knative: platform == Some(Platform::Knative),
             },
+            slots: Slots::default(),
         }
     }
 

@@ -11,6 +11,7 @@ use include_dir::{Dir, File, include_dir};
 use crate::answers::{Answers, Shape};
 use crate::cli::{Ci, Db, Platform};
 use crate::error::{Error, Result};
+use crate::features::Feature;
 
 /// Every template, embedded in the binary.
 pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
@@ -88,11 +89,17 @@ fn ci_layer(style: &str, ci: Ci) -> Option<Layer> {
 /// # Errors
 /// A feature the answers need is missing or invalid: a bug in the templates.
 pub fn layers(answers: &Answers) -> Result<Vec<Layer>> {
+    Ok(layers_with(answers, &crate::features::active(answers)?))
+}
+
+/// The layers of the style, then those of `features`.
+#[must_use]
+pub fn layers_with(answers: &Answers, features: &[Feature]) -> Vec<Layer> {
     let mut layers = style_layers(answers);
-    for feature in crate::features::active(answers)? {
+    for feature in features {
         layers.extend(feature.layers(answers.style()));
     }
-    Ok(layers)
+    layers
 }
 
 fn style_layers(answers: &Answers) -> Vec<Layer> {
@@ -163,9 +170,17 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
 /// A name that makes a name derived from it in these templates too long (see
 /// [`crate::limits`]), or a missing layer: a bug in the templates.
 pub fn plan(answers: &Answers) -> Result<Vec<FileSpec>> {
+    plan_with(answers, &crate::features::active(answers)?)
+}
+
+/// The files for these answers with these features.
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_with(answers: &Answers, features: &[Feature]) -> Result<Vec<FileSpec>> {
     crate::limits::check(answers)?;
     let mut files = Vec::new();
-    for layer in layers(answers)? {
+    for layer in layers_with(answers, features) {
         let dir = layer
             .root
             .get_dir(&layer.dir)

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use handlebars::Handlebars;
 
 use crate::answers::{self, Answers};
-use crate::context::Context;
+use crate::context::{Context, Slots};
 use crate::error::{Error, Result};
+use crate::features::{self, Feature};
 use crate::lockfile;
 use crate::plan::{self, FileSpec};
 
@@ -33,30 +34,40 @@ pub const LOCKFILE: &str = "Cargo.lock";
 /// # Errors
 /// As [`render`].
 pub fn render_templates(answers: &Answers) -> Result<Tree> {
-    let files = plan::plan(answers)?;
+    render_with(answers, &features::active(answers)?)
+}
+
+/// Renders the project with these features: its style's templates, the features' files, and
+/// the features' fragments in the slots.
+///
+/// # Errors
+/// As [`render`]; also a fragment for a slot that does not exist.
+pub fn render_with(answers: &Answers, features: &[Feature]) -> Result<Tree> {
+    let files = plan::plan_with(answers, features)?;
     let context = Context::new(answers);
     // Serialised once per context: handlebars would otherwise convert it again for every file.
     // A per-service context holds its own service and not the list of all of them, so that the
     // contexts together grow linearly with the number of services.
     let invalid = |e: serde_json::Error| Error::Template(e.to_string());
-    let root = serde_json::to_value(&context).map_err(invalid)?;
-    let mut base = root.clone();
-    if let Some(object) = base.as_object_mut() {
-        object.remove("services");
-    }
-    let per_service = context
+    let mut root = serde_json::to_value(&context).map_err(invalid)?;
+    let mut per_service = context
         .services
         .iter()
         .map(|service| {
-            let mut value = base.clone();
+            let mut value = root.clone();
             if let Some(object) = value.as_object_mut() {
+                object.remove("services");
                 object.insert("service".into(), serde_json::to_value(service).map_err(invalid)?);
             }
-            handlebars::Context::wraps(value).map_err(|e| Error::Template(e.to_string()))
+            Ok(value)
         })
         .collect::<Result<Vec<_>>>()?;
-    let root = handlebars::Context::wraps(root).map_err(|e| Error::Template(e.to_string()))?;
-    let contexts = Contexts { root, per_service };
+    fill_slots(features, answers, &mut root, &mut per_service)?;
+    let wrap = |value: serde_json::Value| handlebars::Context::wraps(value).map_err(|e| Error::Template(e.to_string()));
+    let contexts = Contexts {
+        root: wrap(root)?,
+        per_service: per_service.into_iter().map(wrap).collect::<Result<Vec<_>>>()?,
+    };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
     let shares = share_out(&files, threads);
     let rendered: Vec<Result<Vec<Rendered<'_>>>> = std::thread::scope(|scope| {
@@ -159,12 +170,66 @@ fn utf8(spec: &FileSpec) -> Result<&'static str> {
     spec.source.contents_utf8().ok_or_else(|| Error::Template(format!("{} is not UTF-8", spec.source.path().display())))
 }
 
-/// A strict registry (unknown fields are errors) without HTML escaping.
+/// A strict registry (unknown fields are errors) without HTML escaping, with a partial per slot:
+/// `{{> slot/NAME}}` (a misspelt slot is a missing partial, an error).
 fn registry() -> Handlebars<'static> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
+    let (project, service) = Slots::names();
+    let partials = project
+        .iter()
+        .map(|name| (name, format!("{{{{{{@root.slots.{name}}}}}}}")))
+        .chain(service.iter().map(|name| (name, format!("{{{{{{@root.service.slots.{name}}}}}}}"))));
+    for (name, body) in partials {
+        // A fixed, valid template: registering it cannot fail.
+        let _ = registry.register_partial(&format!("slot/{name}"), body);
+    }
     registry
+}
+
+/// Renders every feature's fragments into the slots of the project's context and, for service
+/// slots, of each service's, joined in feature order.
+fn fill_slots(
+    features: &[Feature],
+    answers: &Answers,
+    root: &mut serde_json::Value,
+    per_service: &mut [serde_json::Value],
+) -> Result<()> {
+    let (project, service) = Slots::names();
+    let mut registry = registry();
+    for feature in features {
+        for (slot, path, source) in feature.fragments(answers.style()) {
+            let failed = |e: &dyn std::fmt::Display| Error::Template(format!("{path}: {e}"));
+            let template = crate::compile::compile(source, path.clone()).map_err(|e| failed(&e))?;
+            registry.register_template(&path, template);
+            if project.contains(&slot) {
+                // The same text in the project's context and in each service's (whose templates
+                // may place project slots too).
+                let text = registry.render(&path, &*root).map_err(|e| failed(&e))?;
+                for context in std::iter::once(&mut *root).chain(per_service.iter_mut()) {
+                    append(context.get_mut("slots"), &slot, &text);
+                }
+            } else if service.contains(&slot) {
+                for context in per_service.iter_mut() {
+                    let text = registry.render(&path, &*context).map_err(|e| failed(&e))?;
+                    append(context.get_mut("service").and_then(|s| s.get_mut("slots")), &slot, &text);
+                }
+            } else {
+                return Err(Error::Template(format!(
+                    "{path}:1: there is no slot `{slot}`; the slots are {}",
+                    project.iter().chain(&service).map(String::as_str).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn append(slots: Option<&mut serde_json::Value>, slot: &str, text: &str) {
+    if let Some(serde_json::Value::String(joined)) = slots.and_then(|s| s.get_mut(slot)) {
+        joined.push_str(text);
+    }
 }
 
 /// Output paths may contain `{{…}}` (e.g. `src/{{project.snake}}.rs`); the result must stay a
