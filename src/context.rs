@@ -48,6 +48,14 @@ pub struct Slots {
     pub code_features: String,
     /// Module declarations in the `lib.rs` of the code root (where `code/` is mounted).
     pub code_modules: String,
+    /// Single-app styles (monolith, Knative): `serve` statements once the repository exists
+    /// (`repository` in scope), and handles put into the state (`let state = state.with(h);`).
+    pub setup: String,
+    pub state: String,
+    /// Monolith and serverless: routes merged into the app's (`let routes = routes.merge(…);`),
+    /// and statements in the create handler once the item is stored (`item` in scope).
+    pub routes: String,
+    pub on_create: String,
     /// Lines of `.env.example`.
     pub env: String,
     /// docker-compose: services beside the app's, volumes, and the environment and

@@ -64,10 +64,8 @@ pub fn render_with(answers: &Answers, features: &[Feature]) -> Result<Tree> {
         .collect::<Result<Vec<_>>>()?;
     fill_slots(features, answers, &mut root, &mut per_service)?;
     let wrap = |value: serde_json::Value| handlebars::Context::wraps(value).map_err(|e| Error::Template(e.to_string()));
-    let contexts = Contexts {
-        root: wrap(root)?,
-        per_service: per_service.into_iter().map(wrap).collect::<Result<Vec<_>>>()?,
-    };
+    let contexts =
+        Contexts { root: wrap(root)?, per_service: per_service.into_iter().map(wrap).collect::<Result<Vec<_>>>()? };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
     let shares = share_out(&files, threads);
     let rendered: Vec<Result<Vec<Rendered<'_>>>> = std::thread::scope(|scope| {
@@ -254,7 +252,7 @@ fn render_path(registry: &mut Handlebars<'_>, path: &str, context: &handlebars::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::NewArgs;
+    use crate::cli::{Choice as _, NewArgs};
     use crate::prompt::Defaults;
 
     fn context() -> handlebars::Context {
@@ -280,5 +278,119 @@ mod tests {
     fn strict_mode_rejects_unknown_fields() {
         let mut registry = registry();
         assert!(render_path(&mut registry, "{{project.nope}}", &context()).is_err());
+    }
+
+    /// Features for these tests only: `probe` fills every slot with `probe:SLOT NAME` and adds a
+    /// file of each kind; `misspelt` has a fragment for a slot that does not exist.
+    static FIXTURES: include_dir::Dir<'static> =
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/features");
+
+    /// Where each slot is placed, by style (`aws-lambda` and `knative` for serverless): what
+    /// DEVELOPERS.md documents. A feature whose style lacks a slot's host brings its own file or
+    /// a `styles/<style>/` fragment.
+    const HOSTS: &[(&str, &[&str])] = &[
+        ("dependencies", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("code_dependencies", &["microservices", "aws-lambda", "knative"]),
+        ("code_features", &["microservices"]),
+        ("code_modules", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("setup", &["monolith", "knative"]),
+        ("state", &["monolith", "knative"]),
+        ("routes", &["monolith", "aws-lambda", "knative"]),
+        ("on_create", &["monolith", "aws-lambda", "knative"]),
+        ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("compose_services", &["monolith", "microservices"]),
+        ("compose_volumes", &["monolith", "microservices"]),
+        ("compose_app_environment", &["monolith", "microservices"]),
+        ("compose_app_depends_on", &["monolith", "microservices"]),
+        ("k8s_app_config", &["monolith", "microservices", "knative"]),
+        ("k8s_app_egress", &["monolith", "microservices"]),
+        ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
+        ("k8s_dev_patches", &["monolith", "microservices", "knative"]),
+        ("ci_github_test_steps", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("ci_gitlab_test_services", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("ci_gitlab_test_variables", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("readme", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("readme_kubernetes", &["microservices"]),
+        ("architecture", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("architecture_diagram", &["microservices"]),
+        ("architecture_failures", &["microservices"]),
+        ("architecture_deployment", &["microservices"]),
+    ];
+
+    fn case(style: &str, ci: crate::cli::Ci) -> Answers {
+        use crate::cli::{Events, Platform, Style};
+        let mut args = NewArgs { name: Some("shop".into()), ci: Some(ci), ..NewArgs::default() };
+        match style {
+            "monolith" => args.style = Some(Style::Monolith),
+            "microservices" => {
+                args.style = Some(Style::Microservices);
+                args.services = Some(vec!["users".into(), "orders".into()]);
+                args.events = Some(Events::None);
+            }
+            platform => {
+                args.style = Some(Style::Serverless);
+                args.platform = Some(if platform == "knative" { Platform::Knative } else { Platform::AwsLambda });
+            }
+        }
+        Answers::resolve(&args, None, &mut Defaults).unwrap()
+    }
+
+    #[test]
+    fn a_feature_fills_every_slot_its_style_places_and_adds_its_files() {
+        let probe = Feature::load(&FIXTURES, "probe").unwrap();
+        let (project, service) = Slots::names();
+        let mut hosted: Vec<&str> = HOSTS.iter().map(|(slot, _)| *slot).collect();
+        hosted.sort_unstable();
+        assert_eq!(hosted, project, "HOSTS lists every project slot");
+        for style in ["monolith", "microservices", "aws-lambda", "knative"] {
+            for ci in [crate::cli::Ci::Github, crate::cli::Ci::Gitlab] {
+                let answers = case(style, ci);
+                let tree = render_with(&answers, std::slice::from_ref(&probe)).unwrap();
+                let text: String = tree.values().map(String::as_str).collect();
+                for (slot, styles) in HOSTS {
+                    let for_ci = slot.strip_prefix("ci_").is_none_or(|rest| rest.starts_with(ci.name()));
+                    let expected = styles.contains(&style) && for_ci;
+                    let found = text.contains(&format!("probe:{slot} shop"));
+                    assert_eq!(found, expected, "{style} ({}): slot {slot}", ci.name());
+                }
+                for slot in &service {
+                    for name in ["users", "orders"] {
+                        let found = text.contains(&format!("probe:{slot} {name}\n"));
+                        assert_eq!(found, style == "microservices", "{style}: service slot {slot} for {name}");
+                    }
+                }
+                let code = format!("{}probe.rs", crate::features::code_root(answers.style()));
+                assert_eq!(tree.get(&code).map(String::as_str), Some("// probe:code\n"), "{style}: {code}");
+                assert_eq!(tree.get("probe.txt").map(String::as_str), Some("probe:files shop\n"));
+                let per_service = tree.keys().filter(|p| p.ends_with("/probe.txt")).count();
+                assert_eq!(per_service, if style == "microservices" { 2 } else { 0 }, "{style}");
+            }
+        }
+    }
+
+    #[test]
+    fn without_features_every_slot_line_vanishes() {
+        let tree = render_with(&case("monolith", crate::cli::Ci::Github), &[]).unwrap();
+        assert!(tree.values().all(|body| !body.contains("slot/")));
+        let manifest = &tree["Cargo.toml"];
+        assert!(!manifest.contains("\n\n\n"), "an empty slot leaves no blank line");
+    }
+
+    #[test]
+    fn a_fragment_for_a_slot_that_does_not_exist_fails_with_its_file_and_line() {
+        let misspelt = Feature::load(&FIXTURES, "misspelt").unwrap();
+        let Err(Error::Template(message)) = render_with(&case("monolith", crate::cli::Ci::None), &[misspelt]) else {
+            panic!("a misspelt slot must fail");
+        };
+        assert!(message.starts_with("misspelt/slots/dependencis.hbs:1: there is no slot `dependencis`"), "{message}");
+        assert!(message.contains("dependencies"), "the message lists the slots: {message}");
+    }
+
+    #[test]
+    fn a_template_placing_a_slot_that_does_not_exist_fails() {
+        let mut registry = registry();
+        registry.register_template_string("t", "a\n{{> slot/dependencis}}\n").unwrap();
+        let error = registry.render_with_context("t", &context()).unwrap_err().to_string();
+        assert!(error.contains("slot/dependencis"), "{error}");
     }
 }
