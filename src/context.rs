@@ -158,6 +158,9 @@ pub struct DbContext {
     pub none: bool,
     /// Any database at all (postgres or sqlite).
     pub any: bool,
+    /// The default of `DATABASE_MAX_CONNECTIONS`: a function instance keeps few connections,
+    /// as there are many of them.
+    pub pool_size: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +188,7 @@ impl Context {
                 sqlite: db == Db::Sqlite,
                 none: db == Db::None,
                 any: db != Db::None,
+                pool_size: if answers.style() == crate::cli::Style::Serverless { 2 } else { 10 },
             },
             ci: CiContext { kind: ci.name(), github: ci == Ci::Github, gitlab: ci == Ci::Gitlab, none: ci == Ci::None },
             services: services

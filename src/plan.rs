@@ -64,6 +64,11 @@ const APP_DOMAIN: &str = "app/domain";
 /// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
 const APP_SQLX: &str = "app/sqlx";
 
+/// The `PostgreSQL` repository of the example resource, and the in-memory one for `--db none`,
+/// shared by the monolith and the serverless core.
+const APP_REPOSITORY_POSTGRES: &str = "app/repository-postgres";
+const APP_REPOSITORY_MEMORY: &str = "app/repository-memory";
+
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
 pub struct FileSpec {
@@ -114,6 +119,11 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_SCHEMA, "src/"));
                 layers.push(Layer::mounted(APP_SQLX, "src/repository/"));
             }
+            match db {
+                Db::Postgres => layers.push(Layer::mounted(APP_REPOSITORY_POSTGRES, "src/")),
+                Db::None => layers.push(Layer::mounted(APP_REPOSITORY_MEMORY, "src/")),
+                Db::Sqlite => {}
+            }
             layers.push(Layer::once("monolith/base"));
             layers.push(Layer::once(match db {
                 Db::Postgres => "monolith/db-postgres",
@@ -148,6 +158,10 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
             }
+            layers.push(Layer::mounted(
+                if postgres { APP_REPOSITORY_POSTGRES } else { APP_REPOSITORY_MEMORY },
+                "crates/core/src/",
+            ));
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(if postgres { "serverless/db-postgres" } else { "serverless/db-none" }));
             layers.push(Layer::once(format!("{platform_dir}/base")));

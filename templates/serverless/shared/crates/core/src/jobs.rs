@@ -38,9 +38,10 @@ pub async fn process(repository: &Repository, body: &str) -> Result<Outcome, Job
         Error::Validation(message) => JobError::Invalid(message),
         other => JobError::Storage(other),
     })?;
-    match repository.import(&item).await {
-        Ok(true) => Ok(Outcome::Imported),
-        Ok(false) => Ok(Outcome::AlreadyPresent),
+    // Imported by the item's unique name: a redelivery finds it there and changes nothing.
+    match repository.insert(&item).await {
+        Ok(_) => Ok(Outcome::Imported),
+        Err(Error::Conflict(_)) => Ok(Outcome::AlreadyPresent),
         Err(error) => Err(JobError::Storage(error)),
     }
 }

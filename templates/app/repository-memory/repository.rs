@@ -1,6 +1,6 @@
 //! In-memory storage: the same API as a database-backed repository, with no database. Data
-//! lives as long as the execution environment (a warm Lambda instance or a container), so it
-//! is a demo store, not persistence; swap this module for a real database when you need one.
+//! lives as long as the process (for a function: its warm instance or container), so it is a
+//! demo store, not persistence; swap this module for a real database when you need one.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -72,16 +72,6 @@ impl Repository {
         store.ids_by_name.insert(created.name.clone(), created.id);
         store.items.insert(created.id, created.clone());
         Ok(created)
-    }
-
-    /// Inserts `item` unless an item with its name exists: `true` when inserted. Replaying the
-    /// same message is a no-op, which is what makes the queue consumer idempotent.
-    pub async fn import(&self, item: &NewItem) -> Result<bool, Error> {
-        match self.insert(item).await {
-            Ok(_) => Ok(true),
-            Err(Error::Conflict(_)) => Ok(false),
-            Err(error) => Err(error),
-        }
     }
 
     #[allow(clippy::unused_async)]
