@@ -1,6 +1,7 @@
 //! Command-line interface. Every prompt has a flag; `Option<_>` means "not answered yet".
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -275,11 +276,11 @@ fn new_after_help() -> String {
             Style::Monolith => {}
             Style::Microservices => {
                 let events: Vec<&str> = Events::value_variants().iter().map(|e| e.name()).collect();
-                row.push_str(&format!("   --services NAMES   --events {}", values(&events)));
+                let _ = write!(row, "   --services NAMES   --events {}", values(&events));
             }
             Style::Serverless => {
                 let platforms: Vec<&str> = Platform::value_variants().iter().map(|p| p.name()).collect();
-                row.push_str(&format!("   --platform {}", values(&platforms)));
+                let _ = write!(row, "   --platform {}", values(&platforms));
             }
         }
         rows.push(row);

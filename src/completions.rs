@@ -1,13 +1,15 @@
 //! Shell completion scripts for both ways of running the tool: `cargo-archgen …` and
 //! `cargo archgen …`.
 //!
-//! clap_complete's static script completes the `cargo-archgen` command. For bash, zsh and fish a
+//! `clap_complete`'s static script completes the `cargo-archgen` command. For bash, zsh and fish a
 //! short shim follows it that registers a completion for `cargo` which, when the first word is
 //! `archgen`, shifts the words by one and hands them to that script, and otherwise calls the
 //! completion cargo already had (bash, zsh) or leaves cargo's own completions alone (fish adds to
-//! them). The static scripts were chosen over clap_complete's dynamic `CompleteEnv`: that needs
+//! them). The static scripts were chosen over `clap_complete`'s dynamic `CompleteEnv`: that needs
 //! the `unstable-dynamic` feature, runs the binary on every TAB and still has no notion of a cargo
 //! subcommand, so the same shim would be needed on top.
+
+use std::fmt::Write as _;
 
 use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
@@ -18,7 +20,7 @@ use crate::cli::Cli;
 /// lines).
 pub const COMMAND: &str = "cargo-archgen";
 
-/// The name bash's script is generated under: clap_complete 4.6 spells the states of a
+/// The name bash's script is generated under: `clap_complete` 4.6 spells the states of a
 /// hyphenated name one way where it enters them and another where it handles them
 /// (clap-rs/clap#6421), so every word after the first completed file names. Without the hyphen
 /// they agree; only the `complete` lines name the command, and they are given the real name.
@@ -39,13 +41,14 @@ pub fn script(shell: Shell) -> String {
         // clap_complete's fish script completes no positional values: add the one there is.
         let shells: Vec<String> = Shell::value_variants()
             .iter()
-            .filter_map(|s| s.to_possible_value())
+            .filter_map(ValueEnum::to_possible_value)
             .map(|v| v.get_name().to_owned())
             .collect();
-        script.push_str(&format!(
-            "complete -c {COMMAND} -n \"__fish_cargo_archgen_using_subcommand completions\" -f -a \"{}\"\n",
+        let _ = writeln!(
+            script,
+            "complete -c {COMMAND} -n \"__fish_cargo_archgen_using_subcommand completions\" -f -a \"{}\"",
             shells.join(" ")
-        ));
+        );
     }
     script.push_str(match shell {
         Shell::Bash => include_str!("completions/cargo.bash"),
