@@ -287,7 +287,7 @@ fn new_after_help() -> String {
     }
     let ci: Vec<&str> = Ci::value_variants().iter().map(|c| c.name()).collect();
     format!(
-        "Options by style (the first value is the default; others are refused):\n{}\n  {:<15} --ci {}\n\n{EXAMPLES}",
+        "Options by style (the first value is the default; a value not listed is refused):\n{}\n  {:<15} --ci {}\n\n{EXAMPLES}",
         rows.join("\n"),
         "every style",
         values(&ci)
