@@ -215,7 +215,7 @@ pub struct Answers {
 }
 
 /// The databases each style supports, default first.
-fn databases(style: Style) -> &'static [Db] {
+pub(crate) fn databases(style: Style) -> &'static [Db] {
     match style {
         Style::Monolith => &[Db::Postgres, Db::Sqlite, Db::None],
         Style::Microservices => &[Db::Postgres],
@@ -241,14 +241,29 @@ impl Answers {
     /// A missing name without a terminal, an invalid name or service, or an option that does not
     /// apply to the style.
     pub fn resolve(args: &NewArgs, file: Option<&AnswersFile>, prompter: &mut dyn Prompter) -> Result<Self> {
+        Self::resolve_checking(args, file, prompter, &|_| Ok(()))
+    }
+
+    /// [`Answers::resolve`], with `name_usable` judging the name (e.g. that its target directory
+    /// is free) in the name prompt and as soon as the name is known, before any other question.
+    ///
+    /// # Errors
+    /// As [`Answers::resolve`], and whatever `name_usable` refuses.
+    pub fn resolve_checking(
+        args: &NewArgs,
+        file: Option<&AnswersFile>,
+        prompter: &mut dyn Prompter,
+        name_usable: &dyn Fn(&str) -> Result<()>,
+    ) -> Result<Self> {
         let file = file.cloned().unwrap_or_default();
         let name = match args.name.clone().or(file.name) {
             Some(name) => name,
             None => prompter
-                .input("Project name", None, &|input| Names::new(input).map(|_| ()))?
+                .input("Project name", None, &|input| Names::new(input).and_then(|_| name_usable(input)))?
                 .ok_or(Error::MissingName)?,
         };
         let names = Names::new(&name)?;
+        name_usable(&name)?;
         let style = pick(args.style.or(file.style), Style::value_variants(), prompter, "Architecture style")?;
         let given = Given {
             services: args.services.clone().or(file.services),

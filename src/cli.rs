@@ -1,9 +1,10 @@
 //! Command-line interface. Every prompt has a flag; `Option<_>` means "not answered yet".
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
 const EXAMPLES: &str = "\
@@ -27,12 +28,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate a new project
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = new_after_help())]
     New(NewArgs),
     /// Add a part to a generated project (run inside it)
     #[command(subcommand)]
     Add(AddCommand),
-    /// Print a shell completion script to stdout
+    /// Print a shell completion script to stdout (see --help for how to install it)
+    #[command(after_help = crate::completions::INSTALL)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -69,7 +71,7 @@ pub struct NewArgs {
     /// Architecture style [default: monolith]
     #[arg(long, value_enum)]
     pub style: Option<Style>,
-    /// Database [default: postgres]
+    /// Database [default: postgres]; which apply depends on the style (see "Options by style")
     #[arg(long, value_enum)]
     pub db: Option<Db>,
     /// CI provider [default: github]
@@ -263,14 +265,47 @@ pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Cli {
     Cli::parse_from(args)
 }
 
-pub(crate) fn print_completions(shell: clap_complete::Shell) {
-    let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "cargo-archgen", &mut std::io::stdout());
+/// `new --help` after the options: which options apply to which style, then the examples.
+fn new_after_help() -> String {
+    let values = |list: &[&str]| list.join("|");
+    let mut rows = Vec::new();
+    for style in Style::value_variants() {
+        let dbs: Vec<&str> = crate::answers::databases(*style).iter().map(|d| d.name()).collect();
+        let mut row = format!("  {:<15} --db {}", style.name(), values(&dbs));
+        match style {
+            Style::Monolith => {}
+            Style::Microservices => {
+                let events: Vec<&str> = Events::value_variants().iter().map(|e| e.name()).collect();
+                let _ = write!(row, "   --services NAMES   --events {}", values(&events));
+            }
+            Style::Serverless => {
+                let platforms: Vec<&str> = Platform::value_variants().iter().map(|p| p.name()).collect();
+                let _ = write!(row, "   --platform {}", values(&platforms));
+            }
+        }
+        rows.push(row);
+    }
+    let ci: Vec<&str> = Ci::value_variants().iter().map(|c| c.name()).collect();
+    format!(
+        "Options by style (the first value is the default; a value not listed is refused):\n{}\n  {:<15} --ci {}\n\n{EXAMPLES}",
+        rows.join("\n"),
+        "every style",
+        values(&ci)
+    )
+}
+
+impl NewArgs {
+    /// Where the project goes: `--output`, else `./NAME`.
+    #[must_use]
+    pub fn target(&self, name: &str) -> PathBuf {
+        self.output.clone().unwrap_or_else(|| PathBuf::from(name))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
     fn consistent<T: Choice + Serialize>() {
         for value in T::value_variants() {

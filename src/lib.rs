@@ -7,6 +7,7 @@ pub mod add;
 pub mod answers;
 pub mod cli;
 pub mod compile;
+pub mod completions;
 pub mod context;
 pub mod error;
 pub mod features;
@@ -33,8 +34,10 @@ pub enum Outcome {
     Generated(Box<Generated>),
     /// `add service` added (or, with `--dry-run`, would add) a service.
     Added(Box<add::Added>),
-    /// `completions` printed a completion script.
-    Printed,
+    /// `new` was answered "no" at "Create it?": nothing was written.
+    Declined(Box<answers::Answers>),
+    /// `completions`: the script, for [`report`] to print.
+    Completions(String),
 }
 
 /// The result of `new`.
@@ -53,24 +56,43 @@ pub struct Generated {
 /// Every failure is an [`Error`] that says what to do next.
 pub fn run(cli: &cli::Cli) -> Result<Outcome> {
     match &cli.command {
-        cli::Command::New(args) => new_project(args).map(|g| Outcome::Generated(Box::new(g))),
+        cli::Command::New(args) => new_project(args, prompt::for_session(args).as_mut()),
         cli::Command::Add(cli::AddCommand::Service(args)) => {
             add::add_service(args).map(|a| Outcome::Added(Box::new(a)))
         }
-        cli::Command::Completions { shell } => {
-            cli::print_completions(*shell);
-            Ok(Outcome::Printed)
-        }
+        cli::Command::Completions { shell } => Ok(Outcome::Completions(completions::script(*shell))),
     }
 }
 
-fn new_project(args: &cli::NewArgs) -> Result<Generated> {
-    let file = args.answers.as_deref().map(answers::AnswersFile::load).transpose()?;
-    let mut prompter = prompt::for_session(args);
-    let answers = answers::Answers::resolve(args, file.as_ref(), prompter.as_mut())?;
-    // Answered: from here a signal stops the run at a safe point instead of killing it.
+/// `new`, asking `prompter` what flags and the answers file left open, and for a yes before
+/// writing.
+///
+/// # Errors
+/// Every failure is an [`Error`] that says what to do next.
+pub fn new_project(args: &cli::NewArgs, prompter: &mut dyn prompt::Prompter) -> Result<Outcome> {
+    // A signal stops the run at a safe point instead of killing it (and a prompt gives the
+    // terminal back as it was: see `prompt::Terminal`).
     write::catch_signals();
-    let target = args.output.clone().unwrap_or_else(|| PathBuf::from(&answers.name));
+    let file = args.answers.as_deref().map(answers::AnswersFile::load).transpose()?;
+    // A taken target is reported as soon as it is known, not after every question: before any
+    // question when --output names it, else as soon as the name is.
+    if let Some(output) = &args.output {
+        write::check_target(output, args.force)?;
+    }
+    let target_free = |name: &str| match args.output {
+        Some(_) => Ok(()),
+        None => write::check_target(&args.target(name), args.force),
+    };
+    let answers = answers::Answers::resolve_checking(args, file.as_ref(), prompter, &target_free)?;
+    let target = args.target(&answers.name);
+    if !args.dry_run && !prompter.confirm(&report::before_writing(&answers, &target), "Create it?", true)? {
+        return Ok(Outcome::Declined(Box::new(answers)));
+    }
+    write::interrupted()?;
+    generate(answers, target, args).map(|g| Outcome::Generated(Box::new(g)))
+}
+
+fn generate(answers: answers::Answers, target: PathBuf, args: &cli::NewArgs) -> Result<Generated> {
     let tree = render::render(&answers)?;
     let files = tree.iter().map(|(path, body)| (path.clone(), body.len())).collect();
     if args.dry_run {

@@ -1,11 +1,13 @@
 //! The one module that prints to the user: human text, or JSON with `--json`.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
 
 use crate::add::Added;
+use crate::answers::Answers;
 use crate::cli::{AddCommand, Choice, Cli, Command};
 use crate::error::Error;
 use crate::vcs::GitOutcome;
@@ -24,7 +26,11 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Ok(Outcome::Generated(generated)) => print!("{}", summary(&generated)),
         Ok(Outcome::Added(added)) if json => println!("{}", added_json(&added)),
         Ok(Outcome::Added(added)) => print!("{}", added_summary(&added)),
-        Ok(Outcome::Printed) => {}
+        Ok(Outcome::Declined(answers)) => {
+            print!("{}", declined(&answers));
+            return ExitCode::FAILURE;
+        }
+        Ok(Outcome::Completions(script)) => print!("{script}"),
         Err(error) if json => {
             println!(
                 "{}",
@@ -38,6 +44,38 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The answers as shown before "Create it?".
+#[must_use]
+pub fn before_writing(answers: &Answers, target: &Path) -> String {
+    let mut rows = vec![("name", answers.name.clone()), ("style", answers.style().name().to_owned())];
+    let services = answers.shape.services();
+    if !services.is_empty() {
+        let list: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        rows.push(("services", list.join(", ")));
+    }
+    if let Some(events) = answers.shape.events() {
+        rows.push(("events", events.name().to_owned()));
+    }
+    if let Some(platform) = answers.shape.platform() {
+        rows.push(("platform", platform.name().to_owned()));
+    }
+    rows.push(("database", answers.shape.db().name().to_owned()));
+    rows.push(("ci", answers.ci.name().to_owned()));
+    rows.push(("directory", target.display().to_string()));
+    let mut out = String::from("\nAbout to create:\n");
+    for (key, value) in rows {
+        let _ = writeln!(out, "  {key:<10} {value}");
+    }
+    out
+}
+
+fn declined(answers: &Answers) -> String {
+    format!(
+        "Nothing was written: you answered no to \"Create it?\".\nTo change an answer, run again, or pass them all:\n  {}\n",
+        answers.command_line(None)
+    )
 }
 
 fn git_text(git: &GitOutcome) -> String {

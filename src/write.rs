@@ -32,12 +32,22 @@ fn write_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
 }
 
 /// From now on SIGINT, SIGTERM and SIGHUP interrupt the run at the next safe point (see
-/// [`interrupted`]) instead of killing it half-way. Called once the answers are known: before
-/// that, Ctrl-C must still leave a prompt.
+/// [`interrupted`]) instead of killing it half-way. A prompt waiting for a key is such a point
+/// for Ctrl-C, which it reads itself; for a signal sent from elsewhere, which leaves it waiting,
+/// the run ends a moment later with the terminal restored (see [`crate::prompt`]).
 pub fn catch_signals() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            if crate::prompt::waiting() {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                if crate::prompt::waiting() {
+                    crate::prompt::restore_terminal();
+                    std::process::exit(130);
+                }
+            }
+        });
     });
 }
 

@@ -344,3 +344,37 @@ fn works_as_a_cargo_subcommand_and_directly() {
         .stdout(predicate::str::contains("cargo-archgen"));
     archgen(tmp.path()).args(["new", "--no-such-flag"]).assert().code(2);
 }
+
+#[test]
+fn new_help_says_which_options_apply_to_which_style() {
+    let tmp = tempfile::tempdir().unwrap();
+    let help = archgen(tmp.path()).args(["new", "--help"]).assert().success().get_output().stdout.clone();
+    let help = String::from_utf8(help).unwrap();
+    for row in [
+        "monolith        --db postgres|sqlite|none\n",
+        "microservices   --db postgres   --services NAMES   --events nats|none\n",
+        "serverless      --db postgres|none   --platform aws-lambda|knative\n",
+        "every style     --ci github|gitlab|none\n",
+    ] {
+        assert!(help.contains(row), "`new --help` lacks {row:?}:\n{help}");
+    }
+}
+
+#[test]
+fn completions_help_says_how_to_install_each_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [["completions", "--help"], ["completions", "-h"]] {
+        let help = archgen(tmp.path()).args(args).assert().success().get_output().stdout.clone();
+        let help = String::from_utf8(help).unwrap();
+        for line in [
+            "eval \"$(cargo-archgen completions bash)\"",
+            "~/.bashrc",
+            "eval \"$(cargo-archgen completions zsh)\"",
+            "after `compinit`",
+            "cargo-archgen completions fish > ~/.config/fish/conf.d/cargo-archgen.fish",
+            "cargo archgen …",
+        ] {
+            assert!(help.contains(line), "{args:?} lacks {line:?}:\n{help}");
+        }
+    }
+}
