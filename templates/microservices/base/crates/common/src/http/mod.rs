@@ -65,7 +65,7 @@ impl<T> From<Page<T>> for Envelope<Vec<T>, ListMeta> {
 /// assigns request ids, logs, times out and measures every request.
 pub fn app(routes: Router, metrics: Arc<Metrics>, config: &HttpConfig) -> Router {
     let scrape = metrics.clone();
-    routes
+    let routes = routes
         .route("/healthz", get(health::healthz))
         .route(
             "/metrics",
@@ -73,11 +73,8 @@ pub fn app(routes: Router, metrics: Arc<Metrics>, config: &HttpConfig) -> Router
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(config.body_limit))
-        .layer(axum::middleware::from_fn_with_state(
-            middleware::Observe::new(metrics, config.request_timeout),
-            middleware::observe,
-        ))
+        .layer(DefaultBodyLimit::max(config.body_limit));
+    middleware::layers(routes, metrics, config.request_timeout)
 }
 
 /// Serves until `shutdown` completes, then stops accepting connections and lets in-flight
