@@ -75,6 +75,9 @@ const APP_SCHEMA: &str = "app/schema";
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
 /// The rules every text field of the domain follows, shared by every style.
 const APP_DOMAIN: &str = "app/domain";
+/// `db setup` on a PostgreSQL the user has (role and database, then migrations) and the one
+/// explanation of a database failure for the command line, wherever there is a PostgreSQL.
+const APP_SETUP: &str = "app/setup";
 /// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
 /// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
 const APP_SQLX: &str = "app/sqlx";
@@ -120,6 +123,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
                 Db::None => "monolith/db-none",
             }));
             if answers.db == Db::Postgres {
+                layers.push(Layer::mounted(APP_SETUP, "src/"));
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
             layers.extend(ci_layer("monolith", answers.ci));
@@ -130,6 +134,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
+            layers.push(Layer::mounted(APP_SETUP, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             if answers.events == Some(Events::Nats) {
@@ -150,6 +155,7 @@ pub fn layers(answers: &Answers) -> Vec<Layer> {
             if answers.db != Db::None {
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
+                layers.push(Layer::mounted(APP_SETUP, "crates/core/src/"));
             }
             layers.push(Layer::once("serverless/shared"));
             layers.push(Layer::once(match answers.db {
