@@ -1,6 +1,6 @@
 //! What to type after `new`, per style: the commands each project's own README documents, so
 //! that they work as printed. They lead with the path that needs no Docker (the project's own
-//! `db setup` on a PostgreSQL the user has); compose comes last, as an alternative.
+//! `db setup` on a `PostgreSQL` the user has); compose comes last, as an alternative.
 //! `tests/next_steps.rs` checks that every package, file, binary and recipe they name exists in
 //! the generated project, and `tests/next_steps_run.rs` runs them.
 
@@ -82,10 +82,13 @@ pub fn for_answers(answers: &Answers) -> Vec<Step> {
         (Style::Serverless, db) => {
             steps.push(step(LOAD_ENV, "the settings, into this shell"));
             let (setup, serve) = match answers.platform {
-                Some(Platform::Knative) => (format!("cargo run -p {kebab}-api -- db setup"), format!("cargo run -p {kebab}-api")),
-                Some(Platform::AwsLambda) | None => {
-                    (format!("cargo run -p {kebab}-migrate -- db setup"), format!("cargo run -p {kebab}-api --bin local"))
+                Some(Platform::Knative) => {
+                    (format!("cargo run -p {kebab}-api -- db setup"), format!("cargo run -p {kebab}-api"))
                 }
+                Some(Platform::AwsLambda) | None => (
+                    format!("cargo run -p {kebab}-migrate -- db setup"),
+                    format!("cargo run -p {kebab}-api --bin local"),
+                ),
             };
             if db == Db::Postgres {
                 steps.push(step(

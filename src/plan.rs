@@ -75,8 +75,8 @@ const APP_SCHEMA: &str = "app/schema";
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
 /// The rules every text field of the domain follows, shared by every style.
 const APP_DOMAIN: &str = "app/domain";
-/// `db setup` on a PostgreSQL the user has (role and database, then migrations) and the one
-/// explanation of a database failure for the command line, wherever there is a PostgreSQL.
+/// `db setup` on a `PostgreSQL` the user has (role and database, then migrations) and the one
+/// explanation of a database failure for the command line, wherever there is a `PostgreSQL`.
 const APP_SETUP: &str = "app/setup";
 /// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
 /// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
