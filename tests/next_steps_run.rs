@@ -71,7 +71,7 @@ fn generate(id: &str, args: &[&str]) -> (PathBuf, Vec<String>) {
         .lines()
         .skip_while(|l| *l != "Next steps:")
         .skip(1)
-        .take_while(|l| l.starts_with("  "))
+        .take_while(|l| l.starts_with("  ") || *l == "Or, with Docker:")
         .map(str::trim)
         .collect::<Vec<_>>();
     assert_eq!(steps.first().copied(), Some(format!("cd {}", dir.display()).as_str()), "{printed}");
