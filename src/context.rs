@@ -75,9 +75,11 @@ pub struct Slots {
     pub ci_github_test_steps: String,
     pub ci_gitlab_test_services: String,
     pub ci_gitlab_test_variables: String,
-    /// README.md: a section before "Deploy to Kubernetes", and bullets of that section.
+    /// README.md: a section before "Deploy to Kubernetes", bullets of that section, and
+    /// (microservices) bullets of "Run locally".
     pub readme: String,
     pub readme_kubernetes: String,
+    pub readme_local: String,
     /// ARCHITECTURE.md: sections after "Shared code", lines of the service map, rows of the
     /// failure table, and lines after the deployment table.
     pub architecture: String,

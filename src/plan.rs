@@ -60,6 +60,9 @@ const APP_SCHEMA: &str = "app/schema";
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
 /// The rules every text field of the domain follows, shared by every style.
 const APP_DOMAIN: &str = "app/domain";
+/// `db setup` on a `PostgreSQL` the user has (role and database, then migrations) and the one
+/// explanation of a database failure for the command line, wherever there is a `PostgreSQL`.
+const APP_SETUP: &str = "app/setup";
 /// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
 /// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
 const APP_SQLX: &str = "app/sqlx";
@@ -131,6 +134,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 Db::None => "monolith/db-none",
             }));
             if db == Db::Postgres {
+                layers.push(Layer::mounted(APP_SETUP, "src/"));
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
             layers.extend(ci_layer("monolith", answers.ci));
@@ -141,6 +145,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
+            layers.push(Layer::mounted(APP_SETUP, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             layers.extend(ci_layer("microservices", answers.ci));
@@ -157,6 +162,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             if postgres {
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
+                layers.push(Layer::mounted(APP_SETUP, "crates/core/src/"));
             }
             layers.push(Layer::mounted(
                 if postgres { APP_REPOSITORY_POSTGRES } else { APP_REPOSITORY_MEMORY },

@@ -311,6 +311,7 @@ mod tests {
         ("ci_gitlab_test_variables", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("readme", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("readme_kubernetes", &["microservices"]),
+        ("readme_local", &["microservices"]),
         ("architecture", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("architecture_diagram", &["microservices"]),
         ("architecture_failures", &["microservices"]),

@@ -10,6 +10,7 @@ use crate::add::Added;
 use crate::answers::Answers;
 use crate::cli::{AddCommand, Choice, Cli, Command};
 use crate::error::Error;
+use crate::next_steps::Kind;
 use crate::vcs::GitOutcome;
 use crate::{Generated, Outcome};
 
@@ -122,7 +123,14 @@ fn summary(g: &Generated) -> String {
     let steps = crate::next_steps::for_answers(&g.answers);
     // Notes line up, except after a command too long to wait for.
     let width = steps.iter().map(|s| s.command.len()).filter(|&len| len <= 44).max().unwrap_or(0);
+    let (alternatives, steps): (Vec<_>, Vec<_>) = steps.into_iter().partition(|s| s.kind == Kind::Alternative);
     for step in steps {
+        let _ = writeln!(out, "  {:<width$}   # {}", step.command, step.note);
+    }
+    if !alternatives.is_empty() {
+        let _ = writeln!(out, "Or, with Docker:");
+    }
+    for step in alternatives {
         let _ = writeln!(out, "  {:<width$}   # {}", step.command, step.note);
     }
     let _ = writeln!(out, "\nSame project without questions:\n  {}", g.answers.command_line(Some(&g.target)));
@@ -155,7 +163,14 @@ fn added_summary(a: &Added) -> String {
     if a.dry_run {
         let _ = writeln!(out, "Nothing was changed (--dry-run).");
     } else {
-        let _ = writeln!(out, "\nNext steps:\n  cargo build && cargo test\n  docker compose up --build");
+        let package = a.service.replace('_', "-");
+        let setup = format!("cargo run -p {package} -- db setup --admin-url {}", crate::next_steps::ADMIN_URL);
+        let _ = writeln!(
+            out,
+            "\nNext steps:\n  cargo build && cargo test\n  {setup}   # its role and database on your PostgreSQL, then its \
+             migrations (scripts/dev.sh setup does every service's)\n  docker compose up --build   # or with Docker: the \
+             one-shot `{package}-migrate` runs `db setup`, so the new database is created in the existing volume"
+        );
     }
     out
 }

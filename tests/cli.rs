@@ -300,7 +300,7 @@ fn git_accepts_the_repository_and_it_carries_the_identity_and_branch_of_git_conf
         "Ada Lovelace <ada@example.com>|Ada Lovelace|Initial commit from cargo-archgen\n"
     );
     assert_eq!(git(&["symbolic-ref", "HEAD"]), "refs/heads/trunk\n");
-    let script = "deploy/compose/init-databases.sh";
+    let script = "scripts/dev.sh";
     assert!(git(&["ls-files", "--stage", script]).starts_with("100755 "), "{script} is committed as executable");
     #[cfg(unix)]
     {

@@ -1,5 +1,6 @@
-//! The next steps `new` prints work as typed: every file, package, binary and `just` recipe they
-//! name exists in the project generated for the same answers.
+//! The next steps `new` prints work as typed: every file, script, package, binary and `just`
+//! recipe they name exists in the project generated for the same answers (`next_steps_run.rs`
+//! runs them).
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
 mod common;
@@ -33,6 +34,9 @@ fn every_printed_step_names_what_the_project_has() {
         assert!(!steps.is_empty(), "{id}: no next steps");
         for step in steps {
             let words: Vec<&str> = step.command.split_whitespace().collect();
+            if let Some(script) = words.first().filter(|w| w.starts_with("scripts/")) {
+                assert!(tree.contains_key(*script), "{id}: no {script}");
+            }
             for pair in words.windows(2) {
                 match pair {
                     ["-p", package] => assert!(packages.iter().any(|p| p == package), "{id}: no package {package}"),

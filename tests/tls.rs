@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::e2e::{self, Server};
+use common::e2e::{self, OwnPostgres, Server};
 
 const NAME: &str = "shop-tls";
 
@@ -74,77 +74,23 @@ fn certificates(dir: &Path) -> PathBuf {
     dir.join("ca.crt")
 }
 
-/// A PostgreSQL cluster of the test's own on a free port, TLS only; stopped on drop. As root the
-/// server runs as the `postgres` user (PostgreSQL refuses to run as root).
-struct TlsPostgres {
-    bin: PathBuf,
-    data: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
+/// A PostgreSQL cluster of the test's own on a free port that accepts TLS only.
+struct TlsPostgres(OwnPostgres);
 
 impl TlsPostgres {
     fn start(dir: &Path) -> Self {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .expect("PostgreSQL server binaries in /usr/lib/postgresql")
-            .map(|e| e.unwrap().path().join("bin"))
-            .find(|bin| bin.join("initdb").exists())
-            .expect("initdb");
-        let as_postgres = run("id", &["-u"]).stdout.starts_with(b"0\n");
-        let data = dir.join("data");
-        let port = e2e::free_port();
-        let server = Self { bin, data, port, as_postgres };
-        if as_postgres {
-            run("chown", &["-R", "postgres", &dir.to_string_lossy()]);
-        }
-        server.pg("initdb", &["--auth=trust", "--username=postgres", "-D", &server.data.to_string_lossy()]);
-        std::fs::write(
-            server.data.join("pg_hba.conf"),
+        Self(OwnPostgres::start(
+            dir,
             "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
-        )
-        .unwrap();
-        let options = format!(
-            "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} -c ssl=on \
-             -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
-            dir = dir.display()
-        );
-        server.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                &server.data.to_string_lossy(),
-                "-o",
-                &options,
-                "-w",
-                "-l",
-                &dir.join("log").to_string_lossy(),
-                "start",
-            ],
-        );
-        server
-    }
-
-    fn pg(&self, tool: &str, args: &[&str]) -> Output {
-        let tool = self.bin.join(tool).to_string_lossy().into_owned();
-        if self.as_postgres {
-            run(
-                "runuser",
-                &["-u", "postgres", "--", &tool].iter().copied().chain(args.iter().copied()).collect::<Vec<_>>(),
-            )
-        } else {
-            run(&tool, args)
-        }
+            &format!(
+                "-c ssl=on -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key",
+                dir = dir.display()
+            ),
+        ))
     }
 
     fn url(&self, query: &str) -> String {
-        format!("postgres://postgres@localhost:{}/postgres?{query}", self.port)
-    }
-}
-
-impl Drop for TlsPostgres {
-    fn drop(&mut self) {
-        let data = self.data.to_string_lossy().into_owned();
-        let _ = std::panic::catch_unwind(|| self.pg("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]));
+        format!("postgres://postgres@localhost:{}/postgres?{query}", self.0.port)
     }
 }
 

@@ -245,3 +245,83 @@ pub fn dechunk(mut rest: &str) -> String {
     }
     body
 }
+
+/// A `PostgreSQL` cluster of the test's own in `dir`, on a free port, with its own `pg_hba.conf`
+/// and server options; stopped on drop. It never touches the machine's server. As root the
+/// server runs as the `postgres` user (`PostgreSQL` refuses to run as root).
+pub struct OwnPostgres {
+    bin: PathBuf,
+    data: PathBuf,
+    pub port: u16,
+    as_postgres: bool,
+}
+
+fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> std::process::Output {
+    let output = Command::new(&program).args(args).stdin(Stdio::null()).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{} {}: {}",
+        program.as_ref().to_string_lossy(),
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+impl OwnPostgres {
+    /// `hba` is the whole `pg_hba.conf`; `options` more `-c name=value` server settings.
+    pub fn start(dir: &Path, hba: &str, options: &str) -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server binaries in /usr/lib/postgresql")
+            .map(|e| e.unwrap().path().join("bin"))
+            .find(|bin| bin.join("initdb").exists())
+            .expect("initdb");
+        let as_postgres = run_ok("id", &["-u"]).stdout.starts_with(b"0\n");
+        let data = dir.join("data");
+        let port = free_port();
+        let server = Self { bin, data, port, as_postgres };
+        if as_postgres {
+            run_ok("chown", &["-R", "postgres", &dir.to_string_lossy()]);
+        }
+        server.pg("initdb", &["--auth=trust", "--username=postgres", "-D", &server.data.to_string_lossy()]);
+        std::fs::write(server.data.join("pg_hba.conf"), hba).unwrap();
+        let options = format!(
+            "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} {options}",
+            dir = dir.display()
+        );
+        server.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &server.data.to_string_lossy(),
+                "-o",
+                &options,
+                "-w",
+                "-l",
+                &dir.join("log").to_string_lossy(),
+                "start",
+            ],
+        );
+        server
+    }
+
+    /// Runs one of the server's tools (as `postgres` when we are root).
+    pub fn pg(&self, tool: &str, args: &[&str]) -> std::process::Output {
+        let tool = self.bin.join(tool).to_string_lossy().into_owned();
+        if self.as_postgres {
+            run_ok(
+                "runuser",
+                &["-u", "postgres", "--", &tool].iter().copied().chain(args.iter().copied()).collect::<Vec<_>>(),
+            )
+        } else {
+            run_ok(&tool, args)
+        }
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let data = self.data.to_string_lossy().into_owned();
+        let _ = std::panic::catch_unwind(|| self.pg("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]));
+    }
+}

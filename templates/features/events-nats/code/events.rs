@@ -244,9 +244,10 @@ impl Bus {
                 Ok(event) if event.source == consumer => AckKind::Ack,
                 Ok(event) => {
                     let (id, event_type) = (event.id.clone(), event.event_type.clone());
+                    let source = event.source.clone();
                     match handle(event).await {
                         Ok(()) => {
-                            tracing::debug!(event_id = %id, event_type, "event processed");
+                            tracing::info!(consumer, event_id = %id, event_type, source, "event consumed");
                             AckKind::Ack
                         }
                         Err(error) => {

@@ -45,7 +45,7 @@ impl DatabaseConfig {
 }
 
 /// The migrations in `migrations/`, embedded in the binary.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 #[derive(Debug, Clone)]
 pub struct Repository {
