@@ -66,7 +66,8 @@ pub fn for_answers(answers: &Answers) -> Vec<Step> {
             steps.push(alternative("docker compose up --build", "the whole stack in containers"));
         }
         (Style::Microservices, _) => {
-            let nats = if answers.shape.events() == Some(Events::Nats) { "NATS_URL=nats://localhost:4222 " } else { "" };
+            let nats =
+                if answers.shape.events() == Some(Events::Nats) { "NATS_URL=nats://localhost:4222 " } else { "" };
             steps.push(step(LOAD_ENV, "the settings, into this shell"));
             steps.push(step(
                 format!("scripts/dev.sh setup --admin-url {ADMIN_URL}"),
