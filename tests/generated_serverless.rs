@@ -263,9 +263,8 @@ fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
     let succeeded = watch.invoke(&format!("{NAME}-migrate"), &hook("after-db"));
     assert_eq!(succeeded, json!({"status": "Succeeded"}));
     let reports = codedeploy.requests();
-    let expected = [("before-db", "Failed"), ("after-db", "Succeeded")].map(|(id, status)| {
-        json!({"deploymentId": "d-TEST", "lifecycleEventHookExecutionId": id, "status": status})
-    });
+    let expected = [("before-db", "Failed"), ("after-db", "Succeeded")]
+        .map(|(id, status)| json!({"deploymentId": "d-TEST", "lifecycleEventHookExecutionId": id, "status": status}));
     assert_eq!(reports, expected, "what CodeDeploy was told");
     // Invoked by hand (the first deploy), and as a CLI: it migrates (a no-op now) and reports nothing.
     assert_eq!(watch.invoke(&format!("{NAME}-migrate"), &json!({})), json!({"status": "migrated"}));

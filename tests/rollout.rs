@@ -46,7 +46,8 @@ fn serve(binary: &Path, name: &str, url: &str) -> Server {
 #[test]
 #[ignore = "slow: builds and runs two versions of a generated project (run by .ci/run)"]
 fn old_and_new_versions_side_by_side_during_a_rollout() {
-    let project = e2e::generate("rollout-monolith-postgres", NAME, &["--style", "monolith", "--db", "postgres", "--ci", "none"]);
+    let project =
+        e2e::generate("rollout-monolith-postgres", NAME, &["--style", "monolith", "--db", "postgres", "--ci", "none"]);
     let bins = tempfile::tempdir().unwrap();
     let (old, new) = (bins.path().join("old"), bins.path().join("new"));
     build(&project, &old);
