@@ -111,8 +111,8 @@ impl Drop for Watch {
     }
 }
 
-/// A stand-in for CodeDeploy's API on loopback: records the JSON body of every
-/// `PutLifecycleEventHookExecutionStatus` call and answers as CodeDeploy does.
+/// A stand-in for `CodeDeploy`'s API on loopback: records the JSON body of every
+/// `PutLifecycleEventHookExecutionStatus` call and answers as `CodeDeploy` does.
 struct FakeCodeDeploy {
     port: u16,
     requests: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
@@ -137,7 +137,7 @@ impl FakeCodeDeploy {
                     let (name, value) = line.split_once(':').unwrap_or((&line, ""));
                     match name.to_ascii_lowercase().as_str() {
                         "content-length" => length = value.trim().parse().unwrap_or(0),
-                        "x-amz-target" => target = value.trim().to_owned(),
+                        "x-amz-target" => value.trim().clone_into(&mut target),
                         _ => {}
                     }
                 }
