@@ -302,6 +302,28 @@ knative() {
   envs=$(env_file knative-api "$port" "DATABASE_URL=$db_url")
   exercise knative-api archgen-image-tier/knative-api "$envs"
   stop knative-api
+  # The worker: the same Dockerfile with APP=worker (its cook reuses the workspace's shared
+  # target dir, so only the worker crate compiles), on the schema the api image migrated.
+  bud "$project" archgen-image-tier/knative-worker APP=worker
+  port=$(free_port)
+  envs=$(env_file knative-worker "$port" "DATABASE_URL=$db_url")
+  serve knative-worker archgen-image-tier/knative-worker "$envs" "$port"
+  probe knative-worker "$port" /healthz
+  probe knative-worker "$port" /readyz
+  cloud_event knative-worker "$port" "shop.item.import" '{"name":"image-tier-import"}' 201
+  healthcheck knative-worker archgen-image-tier/knative-worker "$envs"
+  stop knative-worker
+}
+
+# POSTs a binary-mode CloudEvent to a worker and expects STATUS.
+cloud_event() { # NAME PORT TYPE DATA STATUS
+  local name=$1 port=$2 type=$3 data=$4 expected=$5 code
+  code=$(curl -sS -m 5 -o "$work/$name.event.out" -w '%{http_code}' -X POST "http://127.0.0.1:$port/" \
+    -H 'ce-specversion: 1.0' -H "ce-id: image-tier-$$" -H 'ce-source: /archgen/image-tier' \
+    -H "ce-type: $type" -H 'content-type: application/json' --data "$data") || fail "$name: POST / failed"
+  log "$name POST / ($type) -> $code $(cat "$work/$name.event.out")"
+  [[ $code == "$expected" ]] || fail "$name: CloudEvent $type answered $code, expected $expected"
+  echo "RESULT cloudevent $name $type $code" >>"$work/results"
 }
 
 # --- main --------------------------------------------------------------------------------------

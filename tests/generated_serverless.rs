@@ -111,6 +111,63 @@ impl Drop for Watch {
     }
 }
 
+/// A stand-in for `CodeDeploy`'s API on loopback: records the JSON body of every
+/// `PutLifecycleEventHookExecutionStatus` call and answers as `CodeDeploy` does.
+struct FakeCodeDeploy {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+}
+
+impl FakeCodeDeploy {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let (mut length, mut target) = (0, String::new());
+                loop {
+                    let mut line = String::new();
+                    if std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+                    match name.to_ascii_lowercase().as_str() {
+                        "content-length" => length = value.trim().parse().unwrap_or(0),
+                        "x-amz-target" => value.trim().clone_into(&mut target),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut body);
+                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let answer = if target == "CodeDeploy_20141006.PutLifecycleEventHookExecutionStatus" {
+                    let id = body["lifecycleEventHookExecutionId"].clone();
+                    seen.lock().unwrap().push(body);
+                    (200, json!({"lifecycleEventHookExecutionId": id}).to_string())
+                } else {
+                    (400, json!({"__type": "UnknownOperationException"}).to_string())
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                    answer.0,
+                    answer.1.len(),
+                    answer.1
+                );
+            }
+        });
+        Self { port, requests }
+    }
+
+    fn requests(&self) -> Vec<Value> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
 fn tempfile_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("archgen-generated-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -186,9 +243,32 @@ fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
 
     let database = format!("archgen_sls_{}", std::process::id());
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
-    psql(&format!("CREATE DATABASE {database}"));
     let url = format!("{}/{database}", postgres_server());
-    // Migrations come from the migrate function's binary, never from a cold start.
+    // The migrate function is CodeDeploy's pre-traffic hook: it reports Failed while the database
+    // is missing (the aliases would not move), then Succeeded, through the real SDK to a stand-in.
+    let codedeploy = FakeCodeDeploy::start();
+    let endpoint = format!("http://127.0.0.1:{}", codedeploy.port);
+    let hook_env = [
+        ("DATABASE_URL", url.as_str()),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+    ];
+    let watch = Watch::start(&project, &hook_env);
+    let hook = |id: &str| json!({"DeploymentId": "d-TEST", "LifecycleEventHookExecutionId": id});
+    let failed = watch.invoke(&format!("{NAME}-migrate"), &hook("before-db"));
+    assert_eq!(failed["status"], "Failed", "{failed}");
+    psql(&format!("CREATE DATABASE {database}"));
+    let succeeded = watch.invoke(&format!("{NAME}-migrate"), &hook("after-db"));
+    assert_eq!(succeeded, json!({"status": "Succeeded"}));
+    let reports = codedeploy.requests();
+    let expected = [("before-db", "Failed"), ("after-db", "Succeeded")]
+        .map(|(id, status)| json!({"deploymentId": "d-TEST", "lifecycleEventHookExecutionId": id, "status": status}));
+    assert_eq!(reports, expected, "what CodeDeploy was told");
+    // Invoked by hand (the first deploy), and as a CLI: it migrates (a no-op now) and reports nothing.
+    assert_eq!(watch.invoke(&format!("{NAME}-migrate"), &json!({})), json!({"status": "migrated"}));
+    assert_eq!(codedeploy.requests().len(), 2);
     for _ in 0..2 {
         let status = Command::new(e2e::binary(&format!("{NAME}-migrate")))
             .env("DATABASE_URL", &url)
@@ -198,7 +278,6 @@ fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
             .unwrap();
         assert!(status.success(), "migrate failed");
     }
-    let watch = Watch::start(&project, &[("DATABASE_URL", &url)]);
     exercise_lambdas(&project, &watch);
     drop(watch);
     psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));

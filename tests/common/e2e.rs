@@ -119,7 +119,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(name: &str, port: u16, envs: &[(String, String)]) -> Self {
-        let child = Command::new(binary(name))
+        Self::start_at(&binary(name), name, port, envs)
+    }
+
+    /// [`Server::start`] with the binary at `path` (e.g. a copy kept from an earlier build).
+    pub fn start_at(path: &Path, name: &str, port: u16, envs: &[(String, String)]) -> Self {
+        let child = Command::new(path)
             .arg("serve")
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())

@@ -44,8 +44,13 @@ impl DatabaseConfig {
     }
 }
 
-/// The migrations in `migrations/`, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
+/// The migrations in `migrations/`, embedded in the binary. Migrations applied by a newer release
+/// are tolerated (`ignore_missing`): during a rollout or a rollback this version's `migrate` runs
+/// on the newer schema (expand/contract keeps it compatible) and must not fail.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
+    ignore_missing: true,
+    ..sqlx::migrate!()
+};
 
 #[derive(Debug, Clone)]
 pub struct Repository {

@@ -1,12 +1,14 @@
 //! The API gateway: the only entry point. It routes `/api/v1/<service>/…` to that service with
 //! a per-upstream timeout, retries (idempotent methods only) and a circuit breaker, limits
 //! each client's request rate, propagates request ids, and reports its upstreams' health at
-//! `/status/upstreams` (its own `/readyz` does not depend on them: ARCHITECTURE.md).
+//! `/status/upstreams` and as gauges in `/metrics` (its own `/readyz` does not depend on them:
+//! ARCHITECTURE.md).
 
 pub mod config;
 pub mod proxy;
 pub mod ratelimit;
 pub mod services;
+pub mod upstreams;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use axum::routing::{any, get};
 use common::client::Upstream;
-use common::http::health::{Check, readiness};
+use common::http::health::readiness;
 use common::metrics::Metrics;
 
 pub use config::GatewayConfig;
@@ -53,11 +55,21 @@ pub fn app(config: &GatewayConfig) -> Router {
         ratelimit::limit,
     ));
     let upstreams = Arc::new(upstreams);
+    let status = upstreams.clone();
     let routes = api.route("/readyz", get(readyz)).route(
         "/status/upstreams",
-        get(move || upstream_status(upstreams.clone())),
+        get(move || upstream_status(status.clone())),
     );
-    common::http::app(routes, Arc::new(Metrics::default()), &config.server.http)
+    let gauges = move || {
+        let upstreams = upstreams.clone();
+        async move { upstreams::render(&upstreams::probe(&upstreams).await) }
+    };
+    common::http::app_with_scrape(
+        routes,
+        Arc::new(Metrics::default()),
+        &config.server.http,
+        gauges,
+    )
 }
 
 /// The gateway's own readiness: it is configured and serving. It does not ask the services, so
@@ -69,25 +81,5 @@ async fn readyz() -> Response {
 /// 200 when every upstream's `/readyz` answers 200 within a second; otherwise 503 with
 /// `"down": [names…]`. Each upstream's status and circuit state either way.
 async fn upstream_status(upstreams: Arc<Vec<Upstream>>) -> Response {
-    let mut probes = tokio::task::JoinSet::new();
-    for upstream in upstreams.iter() {
-        let upstream = upstream.clone();
-        probes.spawn(async move {
-            let outcome = upstream.probe("/readyz", config::READINESS_TIMEOUT).await;
-            let mut check = match outcome {
-                Ok(status) if status.is_success() => Check::up(),
-                Ok(status) => Check::down(format!("readyz answered {status}")),
-                Err(error) => Check::down(error),
-            };
-            check.circuit = Some(upstream.breaker_state().as_str());
-            (upstream.name().to_owned(), check)
-        });
-    }
-    let mut checks = BTreeMap::new();
-    while let Some(joined) = probes.join_next().await {
-        if let Ok((name, check)) = joined {
-            checks.insert(name, check);
-        }
-    }
-    readiness(&checks)
+    readiness(&upstreams::probe(&upstreams).await)
 }

@@ -1,5 +1,5 @@
 //! The gateway in front of a fake upstream: routing, request ids, the circuit breaker, retries,
-//! rate limiting and the upstream status endpoint.
+//! rate limiting, and upstream health at the status endpoint and in `/metrics`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -111,6 +111,47 @@ async fn a_dead_upstream_opens_the_circuit_and_is_named_by_the_status_endpoint()
         "{body}"
     );
     assert_eq!(body["checks"][SERVICES[0].name]["circuit"], "open");
+
+    let metrics = gw.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    let name = SERVICES[0].name;
+    for line in [
+        format!("gateway_upstream_up{{upstream=\"{name}\"}} 0\n"),
+        format!("gateway_upstream_circuit_state{{upstream=\"{name}\",state=\"open\"}} 1\n"),
+        format!("gateway_upstream_circuit_state{{upstream=\"{name}\",state=\"closed\"}} 0\n"),
+    ] {
+        assert!(
+            metrics.body.contains(&line),
+            "missing {line} in {}",
+            metrics.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_show_each_upstream_up_with_its_circuit_closed() {
+    let upstream = fake_upstream(Arc::default()).await;
+    let gw = gateway(upstream.addr.port(), &[]).await;
+    let metrics = gw.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    let name = SERVICES[0].name;
+    for line in [
+        format!("gateway_upstream_up{{upstream=\"{name}\"}} 1\n"),
+        format!("gateway_upstream_circuit_state{{upstream=\"{name}\",state=\"closed\"}} 1\n"),
+        format!("gateway_upstream_circuit_state{{upstream=\"{name}\",state=\"half_open\"}} 0\n"),
+    ] {
+        assert!(
+            metrics.body.contains(&line),
+            "missing {line} in {}",
+            metrics.body
+        );
+    }
+    // The registry's own series are still there.
+    assert!(
+        metrics.body.contains("http_requests_in_flight"),
+        "{}",
+        metrics.body
+    );
 }
 
 #[tokio::test]

@@ -14,13 +14,14 @@ pub async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
-pub fn metrics(metrics: &Metrics) -> impl IntoResponse + use<> {
+/// `/metrics`: the registry's series, then `extra` (more series in the exposition format).
+pub fn metrics(metrics: &Metrics, extra: &str) -> impl IntoResponse + use<> {
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        metrics.render(),
+        metrics.render() + extra,
     )
 }
 

@@ -64,12 +64,35 @@ impl<T> From<Page<T>> for Envelope<Vec<T>, ListMeta> {
 /// `/healthz`, `/metrics`, the envelope fallbacks, the body limit, and the middleware that
 /// assigns request ids, logs, times out and measures every request.
 pub fn app(routes: Router, metrics: Arc<Metrics>, config: &HttpConfig) -> Router {
+    app_with_scrape(
+        routes,
+        metrics,
+        config,
+        || std::future::ready(String::new()),
+    )
+}
+
+/// [`app`], with what `extra` returns appended to every `/metrics` scrape (Prometheus text
+/// exposition, e.g. the gateway's per-upstream gauges).
+pub fn app_with_scrape<F, Fut>(
+    routes: Router,
+    metrics: Arc<Metrics>,
+    config: &HttpConfig,
+    extra: F,
+) -> Router
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = String> + Send + 'static,
+{
     let scrape = metrics.clone();
     let routes = routes
         .route("/healthz", get(health::healthz))
         .route(
             "/metrics",
-            get(move || std::future::ready(health::metrics(&scrape))),
+            get(move || {
+                let (scrape, extra) = (scrape.clone(), extra.clone());
+                async move { health::metrics(&scrape, &extra().await) }
+            }),
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
