@@ -72,6 +72,10 @@ const APP_SQLX: &str = "app/sqlx";
 const APP_REPOSITORY_POSTGRES: &str = "app/repository-postgres";
 const APP_REPOSITORY_MEMORY: &str = "app/repository-memory";
 
+/// The build script that rebuilds a crate when a migration is added (`migrate!()` embeds them),
+/// beside every crate with a `migrations/` folder.
+const MIGRATIONS_BUILD: &str = "app/migrations-build";
+
 /// One file of the project: where it comes from and where it goes.
 #[derive(Debug, Clone)]
 pub struct FileSpec {
@@ -119,6 +123,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "src/"));
             if db != Db::None {
+                layers.push(Layer::mounted(MIGRATIONS_BUILD, ""));
                 layers.push(Layer::mounted(APP_SCHEMA, "src/"));
                 layers.push(Layer::mounted(APP_SQLX, "src/repository/"));
             }
@@ -148,6 +153,12 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_SETUP, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
+            layers.push(Layer {
+                root: &TEMPLATES,
+                dir: MIGRATIONS_BUILD.into(),
+                prefix: "services/{{service.kebab}}/",
+                per_service: true,
+            });
             layers.extend(ci_layer("microservices", answers.ci));
         }
         &Shape::Serverless { platform, postgres } => {
@@ -160,6 +171,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/core/src/"));
             if postgres {
+                layers.push(Layer::mounted(MIGRATIONS_BUILD, "crates/core/"));
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
                 layers.push(Layer::mounted(APP_SETUP, "crates/core/src/"));
