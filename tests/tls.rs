@@ -6,23 +6,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use common::e2e::{self, OwnPostgres, Server};
+use common::e2e::{self, OwnPostgres, Server, run_ok as run};
 
 const NAME: &str = "shop-tls";
-
-fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
-    let output = Command::new(&program).args(args).stdin(Stdio::null()).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{} {}: {}",
-        program.as_ref().to_string_lossy(),
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
 
 /// A CA and a server certificate it signed for `localhost` and 127.0.0.1.
 fn certificates(dir: &Path) -> PathBuf {

@@ -261,7 +261,8 @@ pub struct OwnPostgres {
     as_postgres: bool,
 }
 
-fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> std::process::Output {
+/// Runs `program`, failing the test with its stderr unless it succeeds.
+pub fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> std::process::Output {
     let output = Command::new(&program).args(args).stdin(Stdio::null()).output().unwrap();
     assert!(
         output.status.success(),
