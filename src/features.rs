@@ -8,9 +8,15 @@
 //!   files/…                 its other files, at the project root
 //!   service/…               per service (microservices), at the project root
 //!   slots/<slot>.hbs        fragments for named slots (see `context::Slots`)
-//!   styles/<style>/…        the same four, only where a style's wiring truly differs; a
-//!                           style's fragment replaces the feature's fragment for that slot
+//!   styles/<variant>/…      the same four, only where a style's wiring truly differs; a
+//!                           variant's fragment replaces the feature's fragment for that slot.
+//!                           The variants of a project are its style, then its platform
+//!                           (`serverless`, then `knative`), each more specific than the last.
 //! ```
+//!
+//! Most features are chosen by the user; some are what an answer means (`--db postgres` is the
+//! `db-postgres` feature, `--events nats` is `events-nats`): their manifest names that `option`,
+//! so they are never offered on their own.
 //!
 //! A slot is a typed field of the context ([`crate::context::Slots`], [`crate::context::ServiceSlots`]),
 //! placed in a style's composition root as a line of its own: `{{> slot/dependencies}}`. The
@@ -23,7 +29,7 @@ use include_dir::Dir;
 use serde::Deserialize;
 
 use crate::answers::{Answers, Shape};
-use crate::cli::{Events, Style};
+use crate::cli::{Choice, Db, Events, Platform, Style};
 use crate::error::{Error, Result};
 use crate::plan::{Layer, TEMPLATES};
 
@@ -35,6 +41,10 @@ pub struct Manifest {
     pub styles: Vec<Style>,
     /// One line that helps a user decide.
     pub guidance: String,
+    /// The answer that turns this feature on (e.g. `--db postgres`), for a feature that is what
+    /// an option means rather than a choice of its own.
+    #[serde(default)]
+    pub option: Option<String>,
 }
 
 /// A feature's folder and manifest.
@@ -63,11 +73,19 @@ impl Feature {
         Ok(Self { name, manifest, dir: dir.to_owned(), root })
     }
 
-    /// The feature's layers for `style`: its own, then the style's.
+    /// The feature's folder, then the folder of each variant of the project, least specific first.
+    fn bases(&self, answers: &Answers) -> Vec<String> {
+        let mut bases = vec![self.dir.clone()];
+        bases.extend(variants(answers).into_iter().map(|variant| format!("{}/styles/{variant}", self.dir)));
+        bases
+    }
+
+    /// The feature's layers for a project with `answers`: its own, then each variant's.
     #[must_use]
-    pub fn layers(&self, style: Style) -> Vec<Layer> {
+    pub fn layers(&self, answers: &Answers) -> Vec<Layer> {
+        let style = answers.style();
         let mut layers = Vec::new();
-        for base in [self.dir.clone(), format!("{}/styles/{}", self.dir, crate::cli::Choice::name(style))] {
+        for base in self.bases(answers) {
             for (folder, per_service, prefix) in
                 [("code", false, code_root(style)), ("files", false, ""), ("service", true, "")]
             {
@@ -80,15 +98,13 @@ impl Feature {
         layers
     }
 
-    /// The fragments for `style`, as `(slot, template path inside root, source)`, the style's
-    /// own replacing the feature's for the same slot; sorted by slot.
+    /// The fragments for a project with `answers`, as `(slot, template path inside root,
+    /// source)`, a variant's own replacing the feature's for the same slot; sorted by slot.
     #[must_use]
-    pub fn fragments(&self, style: Style) -> Vec<(String, String, &'static str)> {
+    pub fn fragments(&self, answers: &Answers) -> Vec<(String, String, &'static str)> {
         let mut found = std::collections::BTreeMap::new();
-        for base in
-            [format!("{}/slots", self.dir), format!("{}/styles/{}/slots", self.dir, crate::cli::Choice::name(style))]
-        {
-            let Some(dir) = self.root.get_dir(&base) else { continue };
+        for base in self.bases(answers) {
+            let Some(dir) = self.root.get_dir(format!("{base}/slots")) else { continue };
             for file in dir.files() {
                 let path = file.path().to_string_lossy().replace('\\', "/");
                 let Some(slot) = path.rsplit('/').next().and_then(|n| n.strip_suffix(crate::plan::TEMPLATE_SUFFIX))
@@ -104,6 +120,15 @@ impl Feature {
     }
 }
 
+/// What a feature may have a `styles/<variant>/` folder for: the project's style, then its
+/// platform.
+#[must_use]
+pub fn variants(answers: &Answers) -> Vec<&'static str> {
+    let mut variants = vec![answers.style().name()];
+    variants.extend(answers.shape.platform().map(Platform::name));
+    variants
+}
+
 /// Where a style's application code lives: a feature's `code/` is mounted there.
 #[must_use]
 pub fn code_root(style: Style) -> &'static str {
@@ -111,6 +136,16 @@ pub fn code_root(style: Style) -> &'static str {
         Style::Monolith => "src/",
         Style::Microservices => "crates/common/src/",
         Style::Serverless => "crates/core/src/",
+    }
+}
+
+/// The feature a database answer means: its storage, migrations, tests and deployment, and its
+/// part of the docs.
+fn db_feature(db: Db) -> &'static str {
+    match db {
+        Db::Postgres => "db-postgres",
+        Db::Sqlite => "db-sqlite",
+        Db::None => "db-none",
     }
 }
 
@@ -133,11 +168,11 @@ pub fn catalogue() -> Result<Vec<Feature>> {
 /// # Errors
 /// A feature the answers need is missing from the templates: a bug.
 pub fn active(answers: &Answers) -> Result<Vec<Feature>> {
-    let names: Vec<&str> = match &answers.shape {
+    let names: Vec<&str> = match answers.shape {
+        Shape::Monolith { db } => vec![db_feature(db)],
         Shape::Microservices { events: Events::Nats, .. } => vec!["events-nats"],
-        Shape::Microservices { events: Events::None, .. } | Shape::Monolith { .. } | Shape::Serverless { .. } => {
-            Vec::new()
-        }
+        Shape::Microservices { events: Events::None, .. } => Vec::new(),
+        Shape::Serverless { postgres, .. } => vec![db_feature(if postgres { Db::Postgres } else { Db::None })],
     };
     let catalogue = catalogue()?;
     names

@@ -109,7 +109,7 @@ pub fn layers(answers: &Answers) -> Result<Vec<Layer>> {
 pub fn layers_with(answers: &Answers, features: &[Feature]) -> Vec<Layer> {
     let mut layers = style_layers(answers);
     for feature in features {
-        layers.extend(feature.layers(answers.style()));
+        layers.extend(feature.layers(answers));
     }
     layers
 }
@@ -133,11 +133,6 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 Db::Sqlite => {}
             }
             layers.push(Layer::once("monolith/base"));
-            layers.push(Layer::once(match db {
-                Db::Postgres => "monolith/db-postgres",
-                Db::Sqlite => "monolith/db-sqlite",
-                Db::None => "monolith/db-none",
-            }));
             if db == Db::Postgres {
                 layers.push(Layer::mounted(APP_SETUP, "src/"));
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
@@ -181,14 +176,9 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 "crates/core/src/",
             ));
             layers.push(Layer::once("serverless/shared"));
-            layers.push(Layer::once(if postgres { "serverless/db-postgres" } else { "serverless/db-none" }));
             layers.push(Layer::once(format!("{platform_dir}/base")));
-            if postgres {
-                // How migrations run differs per platform: a function on Lambda, a Job on Knative.
-                layers.push(Layer::once(format!("{platform_dir}/db-postgres")));
-                if platform == Platform::Knative {
-                    layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
-                }
+            if postgres && platform == Platform::Knative {
+                layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
             layers.extend(ci_layer(platform_dir, answers.ci));
         }

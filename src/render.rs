@@ -197,7 +197,7 @@ fn fill_slots(
     let (project, service) = Slots::names();
     let mut registry = registry();
     for feature in features {
-        for (slot, path, source) in feature.fragments(answers.style()) {
+        for (slot, path, source) in feature.fragments(answers) {
             let failed = |e: &dyn std::fmt::Display| Error::Template(format!("{path}: {e}"));
             let template = crate::compile::compile(source, path.clone()).map_err(|e| failed(&e))?;
             registry.register_template(&path, template);
@@ -346,7 +346,9 @@ mod tests {
         for style in ["monolith", "microservices", "aws-lambda", "knative"] {
             for ci in [crate::cli::Ci::Github, crate::cli::Ci::Gitlab] {
                 let answers = case(style, ci);
-                let tree = render_with(&answers, std::slice::from_ref(&probe)).unwrap();
+                let mut with_probe = features::active(&answers).unwrap();
+                with_probe.push(probe.clone());
+                let tree = render_with(&answers, &with_probe).unwrap();
                 let text: String = tree.values().map(String::as_str).collect();
                 for (slot, styles) in HOSTS {
                     let for_ci = slot.strip_prefix("ci_").is_none_or(|rest| rest.starts_with(ci.name()));
@@ -371,7 +373,8 @@ mod tests {
 
     #[test]
     fn without_features_every_slot_line_vanishes() {
-        let tree = render_with(&case("monolith", crate::cli::Ci::Github), &[]).unwrap();
+        let answers = case("monolith", crate::cli::Ci::Github);
+        let tree = render_with(&answers, &[]).unwrap();
         assert!(tree.values().all(|body| !body.contains("slot/")));
         let manifest = &tree["Cargo.toml"];
         assert!(!manifest.contains("\n\n\n"), "an empty slot leaves no blank line");

@@ -103,7 +103,7 @@ fn every_template_is_used_by_some_case() {
         used.extend(plan::plan(&answers).unwrap().iter().map(|spec| spec.source.path().to_owned()));
         for feature in cargo_archgen::features::active(&answers).unwrap() {
             used.insert(std::path::PathBuf::from(format!("{}/feature.toml", feature.dir)));
-            used.extend(feature.fragments(answers.style()).into_iter().map(|(_, path, _)| path.into()));
+            used.extend(feature.fragments(&answers).into_iter().map(|(_, path, _)| path.into()));
         }
     }
     let mut all = Vec::new();
