@@ -134,7 +134,7 @@ fn share_out(files: &[FileSpec], n: usize) -> Vec<Vec<&FileSpec>> {
 
 /// Compiles the templates of `share` into a registry of its own and renders its files.
 fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts) -> Result<Vec<Rendered<'a>>> {
-    let mut registry = registry();
+    let mut registry = registry()?;
     share
         .iter()
         .map(|&spec| {
@@ -168,12 +168,44 @@ fn utf8(spec: &FileSpec) -> Result<&'static str> {
     spec.source.contents_utf8().ok_or_else(|| Error::Template(format!("{} is not UTF-8", spec.source.path().display())))
 }
 
-/// A strict registry (unknown fields are errors) without HTML escaping, with a partial per slot:
-/// `{{> slot/NAME}}` (a misspelt slot is a missing partial, an error).
-fn registry() -> Handlebars<'static> {
+/// Where the shared pieces of templates live: `templates/partials/NAME.hbs`, placed as
+/// `{{> part/NAME}}` (a CI job's common steps, a container's hardening: what several styles'
+/// files share, written once). Like a slot, a partial on a line of its own is indented as that
+/// line is.
+pub const PARTIALS: &str = "partials";
+
+/// The shared partials, as `(name to place, template)`.
+#[must_use]
+pub fn partials() -> Vec<(String, &'static include_dir::File<'static>)> {
+    let mut found = Vec::new();
+    let mut stack: Vec<&include_dir::Dir<'static>> = plan::TEMPLATES.get_dir(PARTIALS).into_iter().collect();
+    while let Some(dir) = stack.pop() {
+        stack.extend(dir.dirs());
+        for file in dir.files() {
+            let path = file.path().to_string_lossy().replace('\\', "/");
+            let name = path.strip_prefix(PARTIALS).unwrap_or(&path).trim_start_matches('/');
+            if let Some(name) = name.strip_suffix(plan::TEMPLATE_SUFFIX) {
+                found.push((format!("part/{name}"), file));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// A strict registry (unknown fields are errors) without HTML escaping, with a partial per slot,
+/// `{{> slot/NAME}}` (a misspelt slot is a missing partial, an error), and the shared partials.
+fn registry() -> Result<Handlebars<'static>> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
+    for (name, file) in partials() {
+        let source =
+            file.contents_utf8().ok_or_else(|| Error::Template(format!("{} is not UTF-8", file.path().display())))?;
+        let template = crate::compile::compile(source, file.path().to_string_lossy().into_owned())
+            .map_err(|e| Error::Template(format!("{}: {e}", file.path().display())))?;
+        registry.register_template(&name, template);
+    }
     let (project, service) = Slots::names();
     let partials = project
         .iter()
@@ -183,7 +215,7 @@ fn registry() -> Handlebars<'static> {
         // A fixed, valid template: registering it cannot fail.
         let _ = registry.register_partial(&format!("slot/{name}"), body);
     }
-    registry
+    Ok(registry)
 }
 
 /// Renders every feature's fragments into the slots of the project's context and, for service
@@ -195,7 +227,7 @@ fn fill_slots(
     per_service: &mut [serde_json::Value],
 ) -> Result<()> {
     let (project, service) = Slots::names();
-    let mut registry = registry();
+    let mut registry = registry()?;
     for feature in features {
         for (slot, path, source) in feature.fragments(answers) {
             let failed = |e: &dyn std::fmt::Display| Error::Template(format!("{path}: {e}"));
@@ -262,21 +294,21 @@ mod tests {
 
     #[test]
     fn paths_can_be_templated() {
-        let mut registry = registry();
+        let mut registry = registry().unwrap();
         assert_eq!(render_path(&mut registry, "src/{{project.snake}}.rs", &context()).unwrap(), "src/order_api.rs");
         assert_eq!(render_path(&mut registry, "plain/path.rs", &context()).unwrap(), "plain/path.rs");
     }
 
     #[test]
     fn a_templated_path_cannot_escape_the_project() {
-        let mut registry = registry();
+        let mut registry = registry().unwrap();
         assert!(render_path(&mut registry, "{{style}}/../../x", &context()).is_err());
         assert!(render_path(&mut registry, "/{{style}}", &context()).is_err());
     }
 
     #[test]
     fn strict_mode_rejects_unknown_fields() {
-        let mut registry = registry();
+        let mut registry = registry().unwrap();
         assert!(render_path(&mut registry, "{{project.nope}}", &context()).is_err());
     }
 
@@ -392,7 +424,7 @@ mod tests {
 
     #[test]
     fn a_template_placing_a_slot_that_does_not_exist_fails() {
-        let mut registry = registry();
+        let mut registry = registry().unwrap();
         registry.register_template_string("t", "a\n{{> slot/dependencis}}\n").unwrap();
         let error = registry.render_with_context("t", &context()).unwrap_err().to_string();
         assert!(error.contains("slot/dependencis"), "{error}");

@@ -106,6 +106,20 @@ fn every_template_is_used_by_some_case() {
             used.extend(feature.fragments(&answers).into_iter().map(|(_, path, _)| path.into()));
         }
     }
+    // A shared partial is used when a used template (or a used partial) places it.
+    let partials = cargo_archgen::render::partials();
+    let source = |path: &std::path::Path| TEMPLATES.get_file(path).and_then(|f| f.contents_utf8()).unwrap_or("");
+    loop {
+        let before = used.len();
+        for (name, file) in &partials {
+            if used.iter().any(|path| source(path).contains(&format!("{{{{> {name}}}}}"))) {
+                used.insert(file.path().to_owned());
+            }
+        }
+        if used.len() == before {
+            break;
+        }
+    }
     let mut all = Vec::new();
     collect(&TEMPLATES, &mut all);
     let unused: Vec<_> = all.into_iter().filter(|p| !used.contains(p)).collect();
