@@ -33,6 +33,13 @@ pub enum Command {
     /// Add a part to a generated project (run inside it)
     #[command(subcommand)]
     Add(AddCommand),
+    /// Re-render the project with this cargo-archgen's templates and (changed) answers, merged
+    /// three-way into your files; needs a clean git work tree and leaves the result uncommitted
+    #[command(after_help = UPDATE_HELP)]
+    Update(UpdateArgs),
+    /// Print, as a unified diff, what `update` with the same options would change
+    #[command(after_help = UPDATE_HELP)]
+    Diff(DiffArgs),
     /// Print a shell completion script to stdout (see --help for how to install it)
     #[command(after_help = crate::completions::INSTALL)]
     Completions {
@@ -61,6 +68,55 @@ pub struct AddServiceArgs {
     /// Print the result (or the error) as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+const UPDATE_HELP: &str = "\
+Settings (--set KEY=VALUE, repeatable): ci=github|gitlab|none, db=… (where the style allows it),
+events=nats|none, services=a,b,c (microservices). Name, style and platform cannot change.
+
+Per file: untouched ones are replaced, edited ones merged, ones you deleted stay deleted, ones no
+longer generated are removed if unedited. The base is the pristine render kept in git
+(refs/archgen/pristine; a clone fetches it with
+`git fetch origin 'refs/archgen/*:refs/archgen/*'`), or, without it, archgen.toml rendered
+again by the same cargo-archgen version that wrote it.
+
+Examples:
+  cargo archgen diff                      # what this version's templates would change
+  cargo archgen update                    # take them
+  cargo archgen update --set ci=gitlab    # change an answer
+  cargo archgen update --conflicts markers";
+
+/// What `update` and `diff` share: the project and the changed answers.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Change an answer, e.g. `--set ci=gitlab` (repeatable; see the settings below)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+    /// The generated project (the directory holding `archgen.toml`)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+    /// Print the result (or the error) as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
+    /// List the files that would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Files whose edits clash with the update: refuse (change nothing), or write conflict
+    /// markers into them (and exit 1 naming them)
+    #[arg(long, value_enum, default_value = "refuse")]
+    pub conflicts: crate::change::OnConflict,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
 }
 
 #[derive(Debug, Default, Args)]

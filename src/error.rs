@@ -24,8 +24,23 @@ pub enum Error {
     #[error("`add service` needs a microservices project; this one is a {style}")]
     NotMicroservices { style: &'static str },
 
-    #[error("these files were edited in ways `add service` cannot merge: {}", files.join(", "))]
-    AddConflicts { files: Vec<String> },
+    #[error("these files were edited in ways the change cannot merge: {}", files.join(", "))]
+    Conflicts { files: Vec<String> },
+
+    #[error("conflict markers were written into: {}", files.join(", "))]
+    ConflictsMarked { files: Vec<String> },
+
+    #[error("the project has uncommitted work: {}", echo_within(&files.join(", "), 4 * ECHO_LIMIT))]
+    UncommittedWork { files: Vec<String> },
+
+    #[error("no pristine render to merge against: no {} in the project's git repository, and archgen.toml was written by cargo-archgen {}, not this one ({})", crate::pristine::REF, echo(recorded), env!("CARGO_PKG_VERSION"))]
+    NoPristine { recorded: String },
+
+    #[error("cannot {action}: {}", echo_within(message, 4 * ECHO_LIMIT))]
+    Git { action: &'static str, message: String },
+
+    #[error("cannot set `{}`: {}", echo(setting), echo_within(reason, 4 * ECHO_LIMIT))]
+    InvalidSetting { setting: String, reason: String, help: String },
 
     #[error("no project name given and no terminal to ask on")]
     MissingName,
@@ -86,9 +101,22 @@ impl Error {
                 "run it inside the generated project, or point at it with --path DIR".into()
             }
             Self::NotMicroservices { .. } => "services can only be added to a project made with --style microservices".into(),
-            Self::AddConflicts { .. } => {
-                "nothing was changed; commit or undo your edits to those files, rerun, then re-apply them".into()
+            Self::Conflicts { .. } => "nothing was changed; rerun with --conflicts markers to merge by hand, or commit or undo your edits to those files, rerun, then re-apply them".into(),
+            Self::ConflictsMarked { .. } => {
+                "resolve the <<<<<<< markers in those files (`git diff` shows them), then build and commit".into()
             }
+            Self::UncommittedWork { .. } => {
+                "commit or stash your work first, so the change can be reviewed and undone on its own".into()
+            }
+            Self::NoPristine { recorded } => format!(
+                "run it with cargo-archgen {} (`cargo install --locked cargo-archgen --version {}`), or fetch the ref: `git fetch origin '{}:{}'`",
+                echo(recorded),
+                echo(recorded),
+                crate::pristine::REF,
+                crate::pristine::REF
+            ),
+            Self::Git { .. } => "check the project's git repository (`git status`, `git fsck`), then rerun".into(),
+            Self::InvalidSetting { help, .. } => help.clone(),
             Self::MissingName => "pass the name, e.g. `cargo archgen new shop`, or run in a terminal to be asked".into(),
             Self::AnswersUnreadable { .. } => "check the path given to --answers".into(),
             Self::AnswersNotAFile { .. } | Self::AnswersTooLarge { .. } => {
@@ -127,7 +155,8 @@ impl Error {
             | Self::AnswersNotAFile { .. }
             | Self::AnswersTooLarge { .. }
             | Self::AnswersFromNewerVersion { .. }
-            | Self::AnswersInvalid { .. } => 2,
+            | Self::AnswersInvalid { .. }
+            | Self::InvalidSetting { .. } => 2,
             _ => 1,
         }
     }
@@ -148,7 +177,12 @@ impl Error {
             Self::UnsupportedOption { .. } => "unsupported_option",
             Self::NotAGeneratedProject { .. } => "not_a_generated_project",
             Self::NotMicroservices { .. } => "not_microservices",
-            Self::AddConflicts { .. } => "add_conflicts",
+            Self::Conflicts { .. } => "conflicts",
+            Self::ConflictsMarked { .. } => "conflicts_marked",
+            Self::UncommittedWork { .. } => "uncommitted_work",
+            Self::NoPristine { .. } => "no_pristine",
+            Self::Git { .. } => "git_failed",
+            Self::InvalidSetting { .. } => "invalid_setting",
             Self::MissingName => "missing_name",
             Self::AnswersUnreadable { .. } => "answers_unreadable",
             Self::AnswersInvalid { .. } => "answers_invalid",

@@ -5,6 +5,7 @@
 
 pub mod add;
 pub mod answers;
+pub mod change;
 pub mod cli;
 pub mod compile;
 pub mod completions;
@@ -16,10 +17,12 @@ pub mod lockfile;
 pub mod names;
 pub mod next_steps;
 pub mod plan;
+pub mod pristine;
 pub mod prompt;
 pub mod render;
 pub mod report;
 pub mod repository;
+pub mod update;
 pub mod vcs;
 pub mod write;
 
@@ -34,6 +37,10 @@ pub enum Outcome {
     Generated(Box<Generated>),
     /// `add service` added (or, with `--dry-run`, would add) a service.
     Added(Box<add::Added>),
+    /// `update` changed (or, with `--dry-run`, would change) the project.
+    Updated(Box<change::Applied>),
+    /// `diff`: what `update` would change.
+    Diff(Box<change::Applied>),
     /// `new` was answered "no" at "Create it?": nothing was written.
     Declined(Box<answers::Answers>),
     /// `completions`: the script, for [`report`] to print.
@@ -60,6 +67,8 @@ pub fn run(cli: &cli::Cli) -> Result<Outcome> {
         cli::Command::Add(cli::AddCommand::Service(args)) => {
             add::add_service(args).map(|a| Outcome::Added(Box::new(a)))
         }
+        cli::Command::Update(args) => update::update(args).map(|a| Outcome::Updated(Box::new(a))),
+        cli::Command::Diff(args) => update::diff(args).map(|a| Outcome::Diff(Box::new(a))),
         cli::Command::Completions { shell } => Ok(Outcome::Completions(completions::script(*shell))),
     }
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::add::Added;
 use crate::answers::Answers;
+use crate::change::{Applied, ChangeKind};
 use crate::cli::{AddCommand, Choice, Cli, Command};
 use crate::error::Error;
 use crate::next_steps::Kind;
@@ -20,6 +21,8 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
     let json = match &cli.command {
         Command::New(args) => args.json,
         Command::Add(AddCommand::Service(args)) => args.json,
+        Command::Update(args) => args.change.json,
+        Command::Diff(args) => args.change.json,
         Command::Completions { .. } => false,
     };
     match result {
@@ -31,6 +34,9 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
             print!("{}", declined(&answers));
             return ExitCode::FAILURE;
         }
+        Ok(Outcome::Updated(applied) | Outcome::Diff(applied)) if json => println!("{}", applied_json(&applied)),
+        Ok(Outcome::Updated(applied)) => print!("{}", updated_summary(&applied)),
+        Ok(Outcome::Diff(applied)) => print!("{}", applied.diff),
         Ok(Outcome::Completions(script)) => print!("{script}"),
         Err(error) if json => {
             println!(
@@ -153,12 +159,7 @@ fn added_summary(a: &Added) -> String {
     let verb = if a.dry_run { "Would add" } else { "Added" };
     let _ = writeln!(out, "{verb} service `{}` to {} ({} files):", a.service, a.project.display(), a.changes.len());
     for change in &a.changes {
-        let kind = match change.kind {
-            crate::add::ChangeKind::Created => "created",
-            crate::add::ChangeKind::Updated => "updated",
-            crate::add::ChangeKind::Merged => "merged with your edits",
-        };
-        let _ = writeln!(out, "  {kind:<22}  {}", change.path);
+        let _ = writeln!(out, "  {:<22}  {}", kind(change.kind), change.path);
     }
     if a.dry_run {
         let _ = writeln!(out, "Nothing was changed (--dry-run).");
@@ -171,6 +172,46 @@ fn added_summary(a: &Added) -> String {
              migrations (scripts/dev.sh setup does every service's)\n  docker compose up --build   # or with Docker: the \
              one-shot `{package}-migrate` runs `db setup`, so the new database is created in the existing volume"
         );
+    }
+    out
+}
+
+fn kind(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Created => "created",
+        ChangeKind::Updated => "updated",
+        ChangeKind::Merged => "merged with your edits",
+        ChangeKind::Removed => "removed",
+        ChangeKind::Conflicted => "CONFLICT (markers)",
+    }
+}
+
+fn applied_json(a: &Applied) -> serde_json::Value {
+    json!({
+        "ok": true,
+        "dry_run": a.dry_run,
+        "path": a.project.display().to_string(),
+        "answers": a.answers.to_file(),
+        "changes": a.changes,
+        "diff": a.diff,
+    })
+}
+
+fn updated_summary(a: &Applied) -> String {
+    let mut out = String::new();
+    if a.changes.is_empty() {
+        let _ = writeln!(out, "{} is up to date: nothing to change.", a.project.display());
+        return out;
+    }
+    let verb = if a.dry_run { "Would change" } else { "Changed" };
+    let _ = writeln!(out, "{verb} {} files in {}:", a.changes.len(), a.project.display());
+    for change in &a.changes {
+        let _ = writeln!(out, "  {:<22}  {}", kind(change.kind), change.path);
+    }
+    if a.dry_run {
+        let _ = writeln!(out, "Nothing was changed (--dry-run); `cargo archgen diff` shows the lines.");
+    } else {
+        let _ = writeln!(out, "\nReview with `git diff`, then build, test and commit.");
     }
     out
 }

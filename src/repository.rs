@@ -135,6 +135,9 @@ pub fn build(tree: &Tree, commit: &Commit<'_>) -> Binary {
         (".git/HEAD".to_owned(), format!("ref: refs/heads/{}\n", commit.branch).into_bytes()),
         (".git/config".to_owned(), config(commit.ignore_case).into_bytes()),
         (format!(".git/refs/heads/{}", commit.branch), format!("{}\n", hex(&head_id)).into_bytes()),
+        // The pristine render, which later changes merge against (see `crate::pristine`): the
+        // first commit is exactly what was generated.
+        (format!(".git/{}", crate::pristine::REF), format!("{}\n", hex(&head_id)).into_bytes()),
         (".git/logs/HEAD".to_owned(), reflog.clone().into_bytes()),
         (format!(".git/logs/refs/heads/{}", commit.branch), reflog.into_bytes()),
         (".git/index".to_owned(), work_tree_index(&entries)),
@@ -179,7 +182,8 @@ struct Entry<'a> {
     size: usize,
 }
 
-fn mode(path: &str) -> u32 {
+/// The git file mode of a generated file.
+pub(crate) fn mode(path: &str) -> u32 {
     if crate::write::is_script(std::path::Path::new(path)) { 0o100_755 } else { 0o100_644 }
 }
 

@@ -136,7 +136,7 @@ pub fn write(tree: &Tree, extra: &Binary, target: &Path, force: bool) -> Result<
         }
         return fs::rename(stage.files(), target).map_err(write_error(target));
     }
-    stage.place(&paths, target)
+    stage.place(&paths, &[], target)
 }
 
 /// Checks, before anything moves, that every generated path can be placed in `root`: no
@@ -185,25 +185,58 @@ pub fn staging_parent(root: &Path) -> PathBuf {
     }
 }
 
-/// Writes `files` (paths relative to `root`) into the existing project `root`, staged in
-/// [`staging_parent`]: every file lands, or none does. The last path is moved last.
+/// Writes `files` (paths relative to `root`) into the existing project `root` and removes
+/// `removals`, staged in [`staging_parent`]: every file lands and every removal happens, or
+/// nothing does. The last path of `files` is moved last of the files, before the removals.
 ///
 /// # Errors
 /// Something is in the way, a file cannot be written or moved, or the run was interrupted; the
 /// project is then as it was.
-pub fn update(files: &[(&String, &[u8])], root: &Path) -> Result<()> {
+pub fn update(files: &[(&String, &[u8])], removals: &[String], root: &Path) -> Result<()> {
     let parent = staging_parent(root);
     remove_stale(&parent);
     let paths: Vec<&String> = files.iter().map(|(path, _)| *path).collect();
-    preflight(root, &paths)?;
+    preflight(root, &paths.iter().copied().chain(removals).collect::<Vec<_>>())?;
     interrupted()?;
     let stage = Stage::new(&parent)?;
     stage.write(files)?;
-    stage.place(&paths, root)
+    stage.place(&paths, removals, root)?;
+    // Directories a removal emptied go too (git does not keep empty ones either).
+    for removed in removals {
+        let mut dir = Path::new(removed).parent();
+        while let Some(relative) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            if fs::remove_dir(root.join(relative)).is_err() {
+                break;
+            }
+            dir = relative.parent();
+        }
+    }
+    Ok(())
 }
 
 /// A staging directory, removed when dropped.
 struct Stage(tempfile::TempDir);
+
+impl Drop for Stage {
+    /// In an order that a run killed part way leaves for the next to finish (see
+    /// [`remove_stale`]): the journal first (what is here is settled, never to be rolled back
+    /// again), the owner mark last (never half-removed and unowned).
+    fn drop(&mut self) {
+        let dir = self.0.path();
+        let _ = fs::remove_file(dir.join(JOURNAL));
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten().filter(|e| e.file_name() != OWNER && e.file_name() != DONE) {
+                let _ = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    fs::remove_dir_all(entry.path())
+                } else {
+                    fs::remove_file(entry.path())
+                };
+            }
+        }
+        let _ = fs::remove_file(dir.join(DONE));
+        let _ = fs::remove_file(dir.join(OWNER));
+    }
+}
 
 impl Stage {
     fn new(parent: &Path) -> Result<Self> {
@@ -241,14 +274,14 @@ impl Stage {
     /// Moves the staged `paths` into `root`, in order, keeping what they replace: on a failure
     /// or a signal everything moved is put back. A journal written before each step lets the
     /// next run do the same after a SIGKILL (see [`remove_stale`]).
-    fn place(&self, paths: &[&String], root: &Path) -> Result<()> {
+    fn place(&self, paths: &[&String], removals: &[String], root: &Path) -> Result<()> {
         let root = &fs::canonicalize(root).map_err(write_error(root))?;
         let journal_path = self.0.path().join(JOURNAL);
         let mut journal = fs::File::create(&journal_path).map_err(write_error(&journal_path))?;
         let mut header = root.as_os_str().as_encoded_bytes().to_vec();
         header.push(b'\n');
         journal.write_all(&header).map_err(write_error(&journal_path))?;
-        let result = self.place_journaled(paths, root, &mut journal);
+        let result = self.place_journaled(paths, removals, root, &mut journal);
         if result.is_err() {
             rollback(self.0.path());
             return result;
@@ -257,7 +290,13 @@ impl Stage {
         fs::write(&done, "").map_err(write_error(&done))
     }
 
-    fn place_journaled(&self, paths: &[&String], root: &Path, journal: &mut fs::File) -> Result<()> {
+    fn place_journaled(
+        &self,
+        paths: &[&String],
+        removals: &[String],
+        root: &Path,
+        journal: &mut fs::File,
+    ) -> Result<()> {
         let backup = self.0.path().join(BACKUP);
         let mut record = |line: String| {
             journal
@@ -288,6 +327,17 @@ impl Stage {
                 record(format!("f {relative}\n"))?;
             }
             fs::rename(self.files().join(relative), &to).map_err(write_error(&to))?;
+        }
+        for relative in removals {
+            interrupted()?;
+            let from = root.join(relative);
+            // Kept in the backup until the end, like a replaced file: a rollback puts it back.
+            record(format!("r {relative}\n"))?;
+            let keep = backup.join(relative);
+            if let Some(dir) = keep.parent() {
+                fs::create_dir_all(dir).map_err(write_error(dir))?;
+            }
+            fs::rename(&from, &keep).map_err(write_error(&from))?;
         }
         Ok(())
     }
@@ -568,9 +618,31 @@ mod tests {
         stage.write(&files).unwrap();
         // The last file cannot be moved: everything before it was.
         fs::remove_file(stage.files().join("zz.txt")).unwrap();
-        assert!(stage.place(&paths, &root).is_err());
+        assert!(stage.place(&paths, &[], &root).is_err());
         drop(stage);
         assert_eq!(snapshot(tmp.path()), before);
+    }
+
+    #[test]
+    fn a_failed_removal_puts_back_what_was_removed_and_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("p");
+        fs::create_dir_all(root.join("src")).unwrap();
+        fs::write(root.join("old.txt"), "generated once").unwrap();
+        fs::write(root.join("src/b.rs"), "mine").unwrap();
+        let before = snapshot(tmp.path());
+        let files = deep_tree();
+        let files: Vec<(&String, &[u8])> = files.iter().map(|(p, b)| (p, b.as_bytes())).collect();
+        let paths: Vec<&String> = files.iter().map(|(p, _)| *p).collect();
+        let stage = Stage::new(tmp.path()).unwrap();
+        stage.write(&files).unwrap();
+        // The second removal finds nothing to move: the first is undone with the writes.
+        assert!(stage.place(&paths, &["old.txt".into(), "vanished.txt".into()], &root).is_err());
+        drop(stage);
+        assert_eq!(snapshot(tmp.path()), before);
+
+        update(&files, &["old.txt".into()], &root).unwrap();
+        assert!(!root.join("old.txt").exists() && root.join("zz.txt").exists());
     }
 
     #[test]
@@ -585,7 +657,7 @@ mod tests {
         let paths: Vec<&String> = files.iter().map(|(p, _)| *p).collect();
         let stage = Stage::new(tmp.path()).unwrap();
         stage.write(&files).unwrap();
-        stage.place(&paths[..3], &root).unwrap();
+        stage.place(&paths[..3], &[], &root).unwrap();
         // As a SIGKILL after those moves leaves it: no `done` mark, owned by a dead process.
         fs::remove_file(stage.0.path().join(DONE)).unwrap();
         let dead = tmp.path().join(format!("{STAGING_PREFIX}999999999-x"));

@@ -109,7 +109,7 @@ fn a_clashing_edit_is_reported_and_nothing_changes() {
         .assert()
         .code(1)
         .stderr(predicate::str::starts_with(format!(
-            "error: these files were edited in ways `add service` cannot merge: {path}"
+            "error: these files were edited in ways the change cannot merge: {path}"
         )))
         .stderr(predicate::str::contains("help: nothing was changed"));
     assert_eq!(read_tree(&root), before, "a refused add changed files");
