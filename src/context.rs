@@ -56,7 +56,8 @@ pub struct Slots {
     /// and statements in the create handler once the item is stored (`item` in scope).
     pub routes: String,
     pub on_create: String,
-    /// Lines of `.env.example`.
+    /// Lines of `.env.example` (the monolith places them after the listen address, the other
+    /// styles at the end).
     pub env: String,
     /// docker-compose: services beside the app's, volumes, and the environment and
     /// `depends_on` entries of every app service.
