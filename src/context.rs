@@ -56,7 +56,8 @@ pub struct Slots {
     /// and statements in the create handler once the item is stored (`item` in scope).
     pub routes: String,
     pub on_create: String,
-    /// Lines of `.env.example`.
+    /// Lines of `.env.example` (the monolith places them after the listen address, the other
+    /// styles at the end).
     pub env: String,
     /// docker-compose: services beside the app's, volumes, and the environment and
     /// `depends_on` entries of every app service.
@@ -86,6 +87,46 @@ pub struct Slots {
     pub architecture_diagram: String,
     pub architecture_failures: String,
     pub architecture_deployment: String,
+
+    // The docs: places in README.md and ARCHITECTURE.md that a feature (a database, a cache,
+    // jobs) adds its part to; the style's own text is the template's.
+    /// README.md: commands of the quick start's shell block before the server starts, and
+    /// paragraphs after that block (how to set up what the app needs).
+    pub readme_quick_start: String,
+    pub readme_setup: String,
+    /// README.md: rows of the monolith's table of the binary's commands, after `serve`.
+    pub readme_commands: String,
+    /// README.md: lines of the test section's shell block before its commands, and
+    /// sentences after it.
+    pub readme_test_commands: String,
+    pub readme_test_notes: String,
+    /// README.md, monolith: what `docker-compose.yml` runs, before "The app is on …".
+    pub readme_compose: String,
+    /// README.md, monolith: resources of `deploy/k8s/base` (one per line, each ending with a
+    /// comma), and sentences after the overlays' description.
+    pub readme_k8s_resources: String,
+    pub readme_k8s_layout: String,
+    /// README.md: paragraphs of the deploy section (Knative: before its commands; AWS Lambda:
+    /// after its CI set-up), and commands that run before the prod overlay is applied
+    /// (Secrets, a migration phase).
+    pub readme_deploy: String,
+    pub readme_deploy_commands: String,
+    /// README.md: rows of the configuration table, before the app's own settings.
+    pub readme_config: String,
+    /// README.md, AWS Lambda: rows of the layout table, and lines naming the CI variables the
+    /// deploy job needs besides the role and region.
+    pub readme_layout: String,
+    pub readme_ci_variables: String,
+    /// ARCHITECTURE.md, serverless: rows of the component (function map) table, and bullets of
+    /// the scaling and cold-start section.
+    pub architecture_components: String,
+    pub architecture_scaling: String,
+    /// ARCHITECTURE.md, monolith: bullets of "Decisions, and why" after the one-binary decision
+    /// (how the artifact runs), after the bad-input decision (how a backing service's failures
+    /// show), and at the end of the list.
+    pub architecture_decisions_deploy: String,
+    pub architecture_decisions_errors: String,
+    pub architecture_decisions: String,
 }
 
 /// The places in each microservice's own composition root that features fill, rendered once
@@ -163,6 +204,15 @@ pub struct DbContext {
     /// The default of `DATABASE_MAX_CONNECTIONS`: a function instance keeps few connections,
     /// as there are many of them.
     pub pool_size: u32,
+    /// Words of the docs that name the database inside a sentence (whole lines are the db
+    /// features' fragments): its name (`PostgreSQL`, empty without one), where the example
+    /// items are stored, the binary's subcommands, what `/readyz` waits for, and what CI tests
+    /// against.
+    pub label: &'static str,
+    pub store: &'static str,
+    pub subcommands: &'static str,
+    pub readiness: &'static str,
+    pub ci_tests: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +241,31 @@ impl Context {
                 none: db == Db::None,
                 any: db != Db::None,
                 pool_size: if answers.style() == crate::cli::Style::Serverless { 2 } else { 10 },
+                label: match db {
+                    Db::Postgres => "PostgreSQL",
+                    Db::Sqlite => "SQLite",
+                    Db::None => "",
+                },
+                store: match db {
+                    Db::Postgres => "PostgreSQL",
+                    Db::Sqlite => "SQLite",
+                    Db::None => "in-memory store",
+                },
+                subcommands: if db == Db::None {
+                    "`serve`, `healthcheck`"
+                } else {
+                    "`serve`, `migrate`, `healthcheck`"
+                },
+                readiness: if db == Db::None {
+                    "the app can serve"
+                } else {
+                    "the database answers `SELECT 1` within about 1 s, otherwise 503 with details"
+                },
+                ci_tests: match (db, ci) {
+                    (Db::Postgres, Ci::Github) => "the tests against a PostgreSQL service container",
+                    (Db::Postgres, _) => "the tests against a PostgreSQL service",
+                    _ => "the tests",
+                },
             },
             ci: CiContext { kind: ci.name(), github: ci == Ci::Github, gitlab: ci == Ci::Gitlab, none: ci == Ci::None },
             services: services
