@@ -75,6 +75,10 @@ pub struct Applied {
     pub dry_run: bool,
     /// With [`Options::diff`]: the unified diff from the files on disk to the result.
     pub diff: String,
+    /// The rendered project of the new answers: what `--verify` checks.
+    pub rendered: Tree,
+    /// With `--verify`: what the checks found.
+    pub verified: Option<crate::verify::Report>,
 }
 
 /// Changes the project at `root` to `change(answers it has)`.
@@ -128,6 +132,8 @@ pub fn apply(root: &Path, options: Options, change: impl FnOnce(&Answers) -> Res
         changes: plan.changes,
         dry_run: options.dry_run,
         diff,
+        rendered: theirs,
+        verified: None,
     })
 }
 

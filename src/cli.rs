@@ -111,6 +111,9 @@ pub struct UpdateArgs {
     /// markers into them (and exit 1 naming them)
     #[arg(long, value_enum, default_value = "refuse")]
     pub conflicts: crate::change::OnConflict,
+    /// After updating, check the project as `new --verify` does; exit 1 if any check fails
+    #[arg(long)]
+    pub verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +166,10 @@ pub struct NewArgs {
     /// Do not create a git repository
     #[arg(long)]
     pub no_git: bool,
+    /// After writing, check the project: rustfmt, build, clippy -D warnings, its tests (run when
+    /// `DATABASE_URL` is set, else compiled) and the installed linters; exit 1 if any fails
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// One option of a choice: its value plus one line that helps a user pick it.

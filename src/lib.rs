@@ -24,6 +24,7 @@ pub mod report;
 pub mod repository;
 pub mod update;
 pub mod vcs;
+pub mod verify;
 pub mod write;
 
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ pub struct Generated {
     pub files: Vec<(String, usize)>,
     pub dry_run: bool,
     pub git: vcs::GitOutcome,
+    /// With `--verify`: what the checks found.
+    pub verified: Option<verify::Report>,
 }
 
 /// Runs one command.
@@ -106,11 +109,12 @@ fn generate(answers: answers::Answers, target: PathBuf, args: &cli::NewArgs) -> 
     let files = tree.iter().map(|(path, body)| (path.clone(), body.len())).collect();
     if args.dry_run {
         write::check(&tree, &target, args.force)?;
-        return Ok(Generated { answers, target, files, dry_run: true, git: vcs::GitOutcome::DryRun });
+        return Ok(Generated { answers, target, files, dry_run: true, git: vcs::GitOutcome::DryRun, verified: None });
     }
     let git = if args.no_git { vcs::Plan::Skip(vcs::GitOutcome::Disabled) } else { vcs::Plan::for_target(&target) };
     let repository = git.files(&tree, &target);
     write::write(&tree, &repository, &target, args.force)?;
     let git = git.outcome();
-    Ok(Generated { answers, target, files, dry_run: false, git })
+    let verified = args.verify.then(|| verify::verify(&target, &tree));
+    Ok(Generated { answers, target, files, dry_run: false, git, verified })
 }

@@ -25,6 +25,12 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Command::Diff(args) => args.change.json,
         Command::Completions { .. } => false,
     };
+    // A project written but failing `--verify` is a failure of the command.
+    let verified = match &result {
+        Ok(Outcome::Generated(g)) => g.verified.clone(),
+        Ok(Outcome::Updated(a)) => a.verified.clone(),
+        _ => None,
+    };
     match result {
         Ok(Outcome::Generated(generated)) if json => println!("{}", success_json(&generated)),
         Ok(Outcome::Generated(generated)) => print!("{}", summary(&generated)),
@@ -50,7 +56,46 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
             return ExitCode::from(error.exit_code());
         }
     }
-    ExitCode::SUCCESS
+    match verified {
+        Some(report) if !report.passed() => {
+            if !json {
+                eprint!("{}", verification(&report));
+            }
+            ExitCode::FAILURE
+        }
+        Some(report) => {
+            if !json {
+                eprint!("{}", verification(&report));
+            }
+            ExitCode::SUCCESS
+        }
+        None => ExitCode::SUCCESS,
+    }
+}
+
+/// The summary of `--verify`, one line a check.
+fn verification(report: &crate::verify::Report) -> String {
+    use crate::verify::Status;
+    let mut out = String::from("\nVerification:\n");
+    for check in &report.checks {
+        let status = match check.status {
+            Status::Passed => "ok",
+            Status::Failed => "FAILED",
+            Status::Skipped => "skipped",
+        };
+        let detail = if check.detail.is_empty() { String::new() } else { format!("  ({})", check.detail) };
+        let _ = writeln!(out, "  {status:<8} {}{detail}", check.check);
+    }
+    let failed = report.checks.iter().filter(|c| c.status == Status::Failed).count();
+    if failed == 0 {
+        let _ = writeln!(out, "All checks passed.");
+    } else {
+        let _ = writeln!(
+            out,
+            "error: {failed} check(s) failed\nhelp: the project was written; fix what failed and rerun the check"
+        );
+    }
+    out
 }
 
 /// The answers as shown before "Create it?".
@@ -99,13 +144,14 @@ fn git_text(git: &GitOutcome) -> String {
 fn success_json(g: &Generated) -> serde_json::Value {
     let files: Vec<_> = g.files.iter().map(|(path, bytes)| json!({"path": path, "bytes": bytes})).collect();
     json!({
-        "ok": true,
+        "ok": g.verified.as_ref().is_none_or(crate::verify::Report::passed),
         "dry_run": g.dry_run,
         "path": g.target.display().to_string(),
         "answers": g.answers.to_file(),
         "files": files,
         "git": git_text(&g.git),
         "command": g.answers.command_line(Some(&g.target)),
+        "verify": g.verified,
     })
 }
 
@@ -188,12 +234,13 @@ fn kind(kind: ChangeKind) -> &'static str {
 
 fn applied_json(a: &Applied) -> serde_json::Value {
     json!({
-        "ok": true,
+        "ok": a.verified.as_ref().is_none_or(crate::verify::Report::passed),
         "dry_run": a.dry_run,
         "path": a.project.display().to_string(),
         "answers": a.answers.to_file(),
         "changes": a.changes,
         "diff": a.diff,
+        "verify": a.verified,
     })
 }
 

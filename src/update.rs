@@ -18,7 +18,11 @@ pub const SETTINGS: &[&str] = &["ci", "db", "events", "services"];
 /// As [`change::apply`], and a setting that cannot be made.
 pub fn update(args: &UpdateArgs) -> Result<Applied> {
     let options = Options { dry_run: args.dry_run, on_conflict: args.conflicts, require_clean: true, diff: false };
-    run(&args.change, options)
+    let mut applied = run(&args.change, options)?;
+    if args.verify && !args.dry_run {
+        applied.verified = Some(crate::verify::verify(&applied.project, &applied.rendered));
+    }
+    Ok(applied)
 }
 
 /// `diff`: what `update` would do, as a unified diff.
