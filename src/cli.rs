@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,8 @@ Examples:
   cargo archgen new shop --dry-run --json     # list what would be written
   cargo archgen new shop --style microservices --services users,orders,billing
   cargo archgen new shop --style serverless --platform knative --db none
-  cargo archgen add service payments          # inside a generated microservices project";
+  cargo archgen add service payments          # inside a generated microservices project
+  cargo archgen advise --teams 1 --traffic mostly-idle --platform aws   # which style, and why";
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo-archgen", bin_name = "cargo archgen", version, about, after_help = EXAMPLES)]
@@ -46,6 +48,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Recommend a style and options for your teams and system, with the reasons, the main
+    /// alternative and when to switch, and print the `new` command line to run
+    #[command(after_help = ADVISE_HELP)]
+    Advise(AdviseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,6 +176,72 @@ pub struct NewArgs {
     /// `DATABASE_URL` is set, else compiled) and the installed linters; exit 1 if any fails
     #[arg(long)]
     pub verify: bool,
+}
+
+const ADVISE_HELP: &str = "\
+Each question has a flag; on a terminal the ones not given are asked (\"not sure\" is an answer).
+Without a terminal, or with --yes or --json, nothing is asked: a question not answered is listed
+in the advice with what was assumed (the [not answered: …] value above).
+
+What it weighs (README, \"Which style? cargo archgen advise\", has the whole table):
+  monolith        one team, an MVP or a deadline, a simple domain, steady traffic, low ops
+                  maturity; also a modular monolith first for several teams without the ops
+                  maturity (or the people) to run services
+  microservices   several teams and a domain with bounded contexts, with high ops maturity
+  serverless      spiky or mostly idle traffic paid per use: AWS Lambda on AWS, Knative on
+                  Kubernetes; not with tight latency (cold starts) unless warm instances are paid for
+
+Examples:
+  cargo archgen advise                                   # asks, on a terminal
+  cargo archgen advise --teams 4 --team-size 6 --domain complex --ops high --platform kubernetes
+  cargo archgen advise --traffic spiky --latency relaxed --platform aws --data relational --json
+  cargo archgen advise --mvp --name shop --yes           # the command line with the name";
+
+/// `advise`: every question has a flag; `None` is "not answered".
+#[derive(Debug, Default, Args)]
+pub struct AdviseArgs {
+    /// Teams that will work on the system [not answered: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub teams: Option<u16>,
+    /// People per team; a single team of 10 or more usually splits [not answered: not taken into account]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub team_size: Option<u16>,
+    /// How tangled the business rules are [not answered: moderate]
+    #[arg(long, value_enum, value_name = "COMPLEXITY")]
+    pub domain: Option<crate::advise::Domain>,
+    /// How requests arrive over a day [not answered: steady]
+    #[arg(long, value_enum, value_name = "SHAPE")]
+    pub traffic: Option<crate::advise::Traffic>,
+    /// Latency needs; with tight ones cold starts matter [not answered: relaxed]
+    #[arg(long, value_enum, value_name = "NEEDS")]
+    pub latency: Option<crate::advise::Latency>,
+    /// Operations maturity: on-call, observability, running a cluster [not answered: low]
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub ops: Option<crate::advise::Ops>,
+    /// The platform you already run on [not answered: none]
+    #[arg(long, value_enum)]
+    pub platform: Option<crate::advise::Existing>,
+    /// It is an MVP or has a tight deadline (`--mvp no`: it is not) [not answered: no]
+    #[arg(
+        long,
+        value_name = "YES|NO",
+        num_args = 0..=1,
+        default_missing_value = "yes",
+        value_parser = clap::builder::PossibleValuesParser::new(["yes", "no"]).map(|v| v == "yes")
+    )]
+    pub mvp: Option<bool>,
+    /// The data it keeps [not answered: relational]
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub data: Option<crate::advise::Data>,
+    /// The project name for the printed command line [default: the placeholder NAME]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Never prompt: the questions not given are not answered, and the advice says what it assumed
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Print the advice (or the error) as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// One option of a choice: its value plus one line that helps a user pick it.
@@ -321,11 +393,26 @@ impl Choice for Platform {
 /// Cargo runs a subcommand as `cargo-archgen archgen …`, so that extra word is dropped.
 /// On a usage error clap prints it and exits with code 2.
 pub fn parse_from(args: impl IntoIterator<Item = OsString>) -> Cli {
+    try_parse_from(args).unwrap_or_else(|e| e.exit())
+}
+
+/// [`parse_from`], returning a usage error (or `--help`, `--version`) for
+/// [`crate::report::usage_error`] to print.
+///
+/// # Errors
+/// The arguments are not a valid command line, or ask for help or the version.
+pub fn try_parse_from(args: impl IntoIterator<Item = OsString>) -> Result<Cli, clap::Error> {
     let mut args: Vec<OsString> = args.into_iter().collect();
     if args.get(1).is_some_and(|a| a == "archgen") {
         args.remove(1);
     }
-    Cli::parse_from(args)
+    Cli::try_parse_from(args)
+}
+
+/// Whether a command line that failed to parse asked for JSON (its error is then JSON too).
+#[must_use]
+pub fn wants_json(args: &[OsString]) -> bool {
+    args.iter().take_while(|a| *a != "--").any(|a| a == "--json")
 }
 
 /// `new --help` after the options: which options apply to which style, then the examples.

@@ -84,6 +84,9 @@ pub enum Error {
     /// A template or the plan is broken: a bug in cargo-archgen, not in the user's input.
     #[error("internal template error: {0}")]
     Template(String),
+
+    #[error("invalid answer \"{}\" to \"{question}\"", echo(answer))]
+    InvalidAnswer { question: &'static str, answer: String, expected: String },
 }
 
 impl Error {
@@ -140,6 +143,7 @@ impl Error {
             Self::Write { .. } => "check that the directory is writable and the disk is not full, or choose another --output".into(),
             Self::Prompt(_) => "pass the answers as flags (see --help) or use --yes for the defaults".into(),
             Self::Template(_) => "this is a bug in cargo-archgen: please report it with the command you ran".into(),
+            Self::InvalidAnswer { expected, .. } => format!("answer {expected}"),
         }
     }
 
@@ -156,7 +160,8 @@ impl Error {
             | Self::AnswersTooLarge { .. }
             | Self::AnswersFromNewerVersion { .. }
             | Self::AnswersInvalid { .. }
-            | Self::InvalidSetting { .. } => 2,
+            | Self::InvalidSetting { .. }
+            | Self::InvalidAnswer { .. } => 2,
             _ => 1,
         }
     }
@@ -191,6 +196,7 @@ impl Error {
             Self::Write { .. } => "write_failed",
             Self::Prompt(_) => "prompt_failed",
             Self::Template(_) => "template_error",
+            Self::InvalidAnswer { .. } => "invalid_answer",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! [`render::render`] → [`write::write`] (with [`vcs::Plan`]), and [`report`] prints the outcome.
 
 pub mod add;
+pub mod advise;
 pub mod answers;
 pub mod change;
 pub mod cli;
@@ -46,6 +47,8 @@ pub enum Outcome {
     Declined(Box<answers::Answers>),
     /// `completions`: the script, for [`report`] to print.
     Completions(String),
+    /// `advise`: the recommendation and the command lines.
+    Advised(Box<advise::session::Advised>),
 }
 
 /// The result of `new`.
@@ -73,6 +76,8 @@ pub fn run(cli: &cli::Cli) -> Result<Outcome> {
         cli::Command::Update(args) => update::update(args).map(|a| Outcome::Updated(Box::new(a))),
         cli::Command::Diff(args) => update::diff(args).map(|a| Outcome::Diff(Box::new(a))),
         cli::Command::Completions { shell } => Ok(Outcome::Completions(completions::script(*shell))),
+        cli::Command::Advise(args) => advise::session::run(args, prompt::for_flags(args.yes, args.json).as_mut())
+            .map(|a| Outcome::Advised(Box::new(a))),
     }
 }
 

@@ -2,7 +2,12 @@
 
 use std::process::ExitCode;
 
+use cargo_archgen::{cli, report};
+
 fn main() -> ExitCode {
-    let cli = cargo_archgen::cli::parse_from(std::env::args_os());
-    cargo_archgen::report::finish(&cli, cargo_archgen::run(&cli))
+    let args: Vec<_> = std::env::args_os().collect();
+    match cli::try_parse_from(args.clone()) {
+        Ok(cli) => report::finish(&cli, cargo_archgen::run(&cli)),
+        Err(error) => report::usage_error(&error, &args),
+    }
 }

@@ -173,7 +173,7 @@ impl Theme for Plain {
 }
 
 /// `text` in lines of at most `width` columns, broken at spaces (a longer word is cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for mut word in text.split(' ') {
@@ -204,7 +204,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// neither `--yes` nor `--json` was given.
 #[must_use]
 pub fn for_session(args: &NewArgs) -> Box<dyn Prompter> {
-    if args.yes || args.json || !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+    for_flags(args.yes, args.json)
+}
+
+/// The prompter for a command with `--yes` and `--json`: the terminal only when both stdin and
+/// stdout are terminals and neither flag was given.
+#[must_use]
+pub fn for_flags(yes: bool, json: bool) -> Box<dyn Prompter> {
+    if yes || json || !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         Box::new(Defaults)
     } else {
         Box::new(Terminal)

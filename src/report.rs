@@ -24,6 +24,7 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Command::Update(args) => args.change.json,
         Command::Diff(args) => args.change.json,
         Command::Completions { .. } => false,
+        Command::Advise(args) => args.json,
     };
     // A project written but failing `--verify` is a failure of the command.
     let verified = match &result {
@@ -44,6 +45,8 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Ok(Outcome::Updated(applied)) => print!("{}", updated_summary(&applied)),
         Ok(Outcome::Diff(applied)) => print!("{}", applied.diff),
         Ok(Outcome::Completions(script)) => print!("{script}"),
+        Ok(Outcome::Advised(advised)) if json => println!("{}", advised_json(&advised)),
+        Ok(Outcome::Advised(advised)) => print!("{}", advised_summary(&advised)),
         Err(error) if json => {
             println!(
                 "{}",
@@ -259,6 +262,138 @@ fn updated_summary(a: &Applied) -> String {
         let _ = writeln!(out, "Nothing was changed (--dry-run); `cargo archgen diff` shows the lines.");
     } else {
         let _ = writeln!(out, "\nReview with `git diff`, then build, test and commit.");
+    }
+    out
+}
+
+/// A command line clap could not parse: an invalid value is one `error:` line and one `help:`
+/// line (or a JSON error with `--json`), exit 2; anything else (`--help`, `--version`, an unknown
+/// flag) as clap prints it. `args` is the command line.
+#[must_use]
+pub fn usage_error(error: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(error.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+        let _ = error.print();
+        return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+    }
+    let rendered = error.render().to_string();
+    let message = rendered.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
+    let strings = |kind| match error.get(kind) {
+        Some(ContextValue::Strings(values)) => values.join(", "),
+        Some(ContextValue::String(value)) => value.clone(),
+        _ => String::new(),
+    };
+    let (valid, suggested) = (strings(ContextKind::ValidValue), strings(ContextKind::SuggestedValue));
+    let help = match (valid.is_empty(), suggested.is_empty()) {
+        (false, false) => format!("did you mean {suggested}? The values: {valid}"),
+        (false, true) => format!("use one of: {valid}"),
+        _ => format!("see `{}` for the values it takes", usage_help(args)),
+    };
+    if crate::cli::wants_json(args) {
+        println!("{}", json!({"ok": false, "error": {"code": "invalid_value", "message": message, "help": help}}));
+    } else {
+        eprintln!("error: {message}\nhelp: {help}");
+    }
+    ExitCode::from(2)
+}
+
+/// `cargo archgen SUBCOMMAND --help` for the command line `args`.
+fn usage_help(args: &[std::ffi::OsString]) -> String {
+    let subcommand = args.iter().skip(1).filter(|a| *a != "archgen").find(|a| !a.to_string_lossy().starts_with('-'));
+    match subcommand {
+        Some(word) => format!("cargo archgen {} --help", word.to_string_lossy()),
+        None => "cargo archgen --help".to_owned(),
+    }
+}
+
+/// The options of a shape as rows (what `new` would be given).
+fn option_rows(shape: &crate::answers::Shape, ci: crate::cli::Ci) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    let services = shape.services();
+    if !services.is_empty() {
+        let list: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+        rows.push(("services", list.join(",")));
+    }
+    if let Some(events) = shape.events() {
+        rows.push(("events", events.name().to_owned()));
+    }
+    if let Some(platform) = shape.platform() {
+        rows.push(("platform", platform.name().to_owned()));
+    }
+    rows.push(("db", shape.db().name().to_owned()));
+    rows.push(("ci", ci.name().to_owned()));
+    rows
+}
+
+fn options_json(shape: &crate::answers::Shape, ci: crate::cli::Ci) -> serde_json::Value {
+    let mut options = serde_json::Map::new();
+    for (key, value) in option_rows(shape, ci) {
+        let value = if key == "services" { json!(value.split(',').collect::<Vec<_>>()) } else { json!(value) };
+        options.insert(key.to_owned(), value);
+    }
+    serde_json::Value::Object(options)
+}
+
+fn advised_json(a: &crate::advise::session::Advised) -> serde_json::Value {
+    let advice = &a.advice;
+    let reasons: Vec<_> = advice.reasons.iter().map(|r| json!({"id": r.id(), "text": r.text()})).collect();
+    let assumed: Vec<_> = advice
+        .assumed
+        .iter()
+        .map(|x| json!({"question": x.question.id, "flag": x.question.flag, "assumed": x.value}))
+        .collect();
+    json!({
+        "ok": true,
+        "style": advice.style().name(),
+        "modular": advice.modular,
+        "options": options_json(&advice.shape, advice.ci),
+        "reasons": reasons,
+        "alternative": {
+            "style": advice.alternative.shape.style().name(),
+            "options": options_json(&advice.alternative.shape, advice.ci),
+            "when": advice.alternative.when,
+            "command": a.alternative_command,
+        },
+        "command": a.command,
+        "answers": a.situation,
+        "assumed": assumed,
+    })
+}
+
+/// Text for people: at most this wide, so that reasons read as paragraphs.
+const ADVICE_WIDTH: usize = 96;
+
+fn advised_summary(a: &crate::advise::session::Advised) -> String {
+    let advice = &a.advice;
+    let mut out = String::new();
+    let modular = if advice.modular { " (modular: one module per team, boundaries enforced in code)" } else { "" };
+    let _ = writeln!(out, "Recommended: {}{modular}", advice.style().name());
+    for (key, value) in option_rows(&advice.shape, advice.ci) {
+        let note = match key {
+            "services" => "   (placeholders: one per bounded context)",
+            "ci" => "   (the default; github, gitlab or none)",
+            _ => "",
+        };
+        let _ = writeln!(out, "  {key:<9} {value}{note}");
+    }
+    let _ = writeln!(out, "\nWhy:");
+    for reason in &advice.reasons {
+        let lines = crate::prompt::wrap(&reason.text(), ADVICE_WIDTH - 4);
+        let _ = writeln!(out, "  - {}", lines.join("\n    "));
+    }
+    let _ = writeln!(out, "\nRun:\n  {}", a.command);
+    if a.command.starts_with(&format!("cargo archgen new {} ", crate::advise::session::PLACEHOLDER)) {
+        let _ = writeln!(out, "  (NAME: the project's name; --name puts it in)");
+    }
+    let alternative = advice.alternative.shape.style().name();
+    let when = crate::prompt::wrap(&format!("Revisit {}.", advice.alternative.when), ADVICE_WIDTH - 2);
+    let _ = writeln!(out, "\nAlternative: {alternative}\n  {}\n  {}", when.join("\n  "), a.alternative_command);
+    if !advice.assumed.is_empty() {
+        let _ = writeln!(out, "\nNot answered, so assumed (answer with the flag to sharpen the advice):");
+        for assumed in &advice.assumed {
+            let (question, flag) = (assumed.question.prompt, assumed.question.flag);
+            let _ = writeln!(out, "  {question:<27} {:<24} {flag}", assumed.value);
+        }
     }
     out
 }

@@ -51,6 +51,31 @@ fn cases() -> Vec<Case> {
         ("add ", &["service"], false),
         ("add service --", &["--path", "--dry-run", "--json"], false),
         ("completions ", &["bash", "zsh", "fish"], false),
+        ("adv", &["advise"], true),
+        (
+            "advise --",
+            &[
+                "--teams",
+                "--team-size",
+                "--domain",
+                "--traffic",
+                "--latency",
+                "--ops",
+                "--platform",
+                "--mvp",
+                "--data",
+                "--name",
+                "--yes",
+                "--json",
+            ],
+            false,
+        ),
+        ("advise --domain ", &["simple", "moderate", "complex"], true),
+        ("advise --traffic ", &["steady", "spiky", "mostly-idle"], true),
+        ("advise --latency ", &["relaxed", "tight"], true),
+        ("advise --ops ", &["low", "medium", "high"], true),
+        ("advise --teams 2 --platform ", &["kubernetes", "aws", "none"], true),
+        ("advise --data ", &["relational", "small", "none"], true),
     ];
     let mut cases = Vec::new();
     for prefix in ["cargo-archgen", "cargo archgen"] {

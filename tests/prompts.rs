@@ -7,7 +7,9 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use cargo_archgen::cli::{NewArgs, Style};
+use cargo_archgen::advise::session::{run as advise, situation};
+use cargo_archgen::advise::{Data, Domain, Existing, Ops, Situation, Traffic};
+use cargo_archgen::cli::{AdviseArgs, NewArgs, Style};
 use cargo_archgen::error::{Error, Result};
 use cargo_archgen::prompt::Prompter;
 use cargo_archgen::{Outcome, new_project};
@@ -253,4 +255,93 @@ fn on_a_narrow_terminal_nothing_is_wider_and_the_taken_target_is_said_at_once() 
     assert!(shown.contains("Nothing was written: you answered no"), "{shown}");
     assert_eq!(exit, 1);
     assert!(!tmp.path().join("shop").exists(), "something was written after \"no\"");
+}
+
+#[test]
+fn advise_asks_each_open_question_in_order_and_not_sure_leaves_it_unanswered() {
+    let args = AdviseArgs { ops: Some(Ops::High), ..AdviseArgs::default() };
+    // "0" is refused and asked again; "" takes the default, "not sure".
+    let mut user =
+        Scripted::new(&["0", "3", ""], &["complex", "spiky", "not sure", "kubernetes", "no", "not sure"], true);
+    let answered = situation(&args, &mut user).unwrap();
+    assert_eq!(
+        user.asked,
+        [
+            "input: Teams working on it",
+            "refused: 0: invalid answer \"0\" to \"Teams working on it\"",
+            "input: People per team",
+            "select: Domain complexity",
+            "select: Traffic shape",
+            "select: Latency needs",
+            "select: Existing platform",
+            "select: An MVP or a tight deadline",
+            "select: Data",
+        ]
+    );
+    let expected = Situation {
+        teams: Some(3),
+        team_size: None,
+        domain: Some(Domain::Complex),
+        traffic: Some(Traffic::Spiky),
+        latency: None,
+        ops: Some(Ops::High),
+        platform: Some(Existing::Kubernetes),
+        mvp: Some(false),
+        data: None,
+    };
+    assert_eq!(answered, expected);
+}
+
+#[test]
+fn advise_with_every_flag_asks_nothing() {
+    let args = AdviseArgs {
+        teams: Some(1),
+        team_size: Some(4),
+        domain: Some(Domain::Simple),
+        traffic: Some(Traffic::Steady),
+        latency: Some(cargo_archgen::advise::Latency::Relaxed),
+        ops: Some(Ops::Low),
+        platform: Some(Existing::None),
+        mvp: Some(true),
+        data: Some(Data::Small),
+        ..AdviseArgs::default()
+    };
+    let mut user = Scripted::new(&[], &[], true);
+    let advised = advise(&args, &mut user).unwrap();
+    assert!(user.asked.is_empty(), "{:?}", user.asked);
+    assert!(advised.advice.assumed.is_empty());
+    assert_eq!(advised.command, "cargo archgen new NAME --style monolith --db sqlite --ci github --yes");
+}
+
+#[test]
+fn advise_in_a_terminal_asks_echoes_the_choices_and_advises() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Menus start on "not sure", the last entry; an arrow up moves to the one before.
+    let (enter, up_once, up_thrice) = ("\r", "\x1b[A\r", "\x1b[A\x1b[A\x1b[A\r");
+    let steps = [
+        ("Teams working on it", "2\r"),
+        ("People per team", enter),            // not sure
+        ("Domain complexity", up_once),        // complex
+        ("Traffic shape", enter),              // not sure
+        ("Latency needs", enter),              // not sure
+        ("Operations maturity", up_once),      // high
+        ("Existing platform", up_thrice),      // kubernetes
+        ("An MVP or a tight deadline", enter), // not sure
+        ("Data", enter),                       // not sure
+    ];
+    let Some((exit, shown)) = in_a_terminal(tmp.path(), &["advise"], 60, &steps) else { return };
+    let lines = screen_lines(&shown);
+    let prompts = lines.iter().take_while(|l| !l.starts_with("Recommended:"));
+    for line in prompts.filter(|l| !l.starts_with("Teams working on it")) {
+        assert!(line.chars().count() <= 60, "wider than the terminal: {line:?}\n{shown}");
+    }
+    for echo in
+        ["Domain complexity: complex", "Operations maturity: high", "Existing platform: kubernetes", "Data: not sure"]
+    {
+        assert!(lines.iter().any(|l| l == echo), "{echo:?} not echoed:\n{lines:#?}");
+    }
+    assert!(lines.iter().any(|l| l == "Recommended: microservices"), "{lines:#?}");
+    assert!(shown.contains("  Traffic shape               steady"), "the unanswered are listed:\n{shown}");
+    assert_eq!(exit, 0);
+    assert!(tmp.path().read_dir().unwrap().next().is_none(), "advise wrote something");
 }
