@@ -177,7 +177,7 @@ pub const DOMAIN: Question = Question { id: "domain", flag: "--domain", prompt: 
 pub const TRAFFIC: Question = Question { id: "traffic", flag: "--traffic", prompt: "Traffic shape" };
 pub const LATENCY: Question = Question { id: "latency", flag: "--latency", prompt: "Latency needs" };
 pub const OPS: Question = Question { id: "ops", flag: "--ops", prompt: "Operations maturity" };
-pub const PLATFORM: Question = Question { id: "platform", flag: "--platform", prompt: "Existing platform" };
+pub const PLATFORM: Question = Question { id: "platform", flag: "--runs-on", prompt: "Existing platform" };
 pub const MVP: Question = Question { id: "mvp", flag: "--mvp", prompt: "An MVP or a tight deadline" };
 pub const DATA: Question = Question { id: "data", flag: "--data", prompt: "Data" };
 

@@ -18,7 +18,7 @@ Examples:
   cargo archgen new shop --style microservices --services users,orders,billing
   cargo archgen new shop --style serverless --platform knative --db none
   cargo archgen add service payments          # inside a generated microservices project
-  cargo archgen advise --teams 1 --traffic mostly-idle --platform aws   # which style, and why";
+  cargo archgen advise --teams 1 --traffic mostly-idle --runs-on aws   # which style, and why";
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo-archgen", bin_name = "cargo archgen", version, about, after_help = EXAMPLES)]
@@ -193,8 +193,8 @@ What it weighs (README, \"Which style? cargo archgen advise\", has the whole tab
 
 Examples:
   cargo archgen advise                                   # asks, on a terminal
-  cargo archgen advise --teams 4 --team-size 6 --domain complex --ops high --platform kubernetes
-  cargo archgen advise --traffic spiky --latency relaxed --platform aws --data relational --json
+  cargo archgen advise --teams 4 --team-size 6 --domain complex --ops high --runs-on kubernetes
+  cargo archgen advise --traffic spiky --latency relaxed --runs-on aws --data relational --json
   cargo archgen advise --mvp --name shop --yes           # the command line with the name";
 
 /// `advise`: every question has a flag; `None` is "not answered".
@@ -219,7 +219,7 @@ pub struct AdviseArgs {
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub ops: Option<crate::advise::Ops>,
     /// The platform you already run on [not answered: none]
-    #[arg(long, value_enum)]
+    #[arg(long = "runs-on", value_enum, value_name = "PLATFORM")]
     pub platform: Option<crate::advise::Existing>,
     /// It is an MVP or has a tight deadline (`--mvp no`: it is not) [not answered: no]
     #[arg(

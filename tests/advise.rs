@@ -57,7 +57,7 @@ fn flags_answer_every_question_and_the_advice_names_its_reasons() {
         "--traffic=spiky",
         "--latency=relaxed",
         "--ops=high",
-        "--platform=kubernetes",
+        "--runs-on=kubernetes",
         "--mvp=no",
         "--data=relational",
         "--name=shop",
@@ -77,7 +77,7 @@ fn flags_answer_every_question_and_the_advice_names_its_reasons() {
 
 #[test]
 fn json_is_the_advice_for_machines() {
-    let advice = json(&["--traffic", "mostly-idle", "--platform", "aws", "--latency", "relaxed", "--data", "none"]);
+    let advice = json(&["--traffic", "mostly-idle", "--runs-on", "aws", "--latency", "relaxed", "--data", "none"]);
     assert_eq!(advice["ok"], true);
     assert_eq!(advice["style"], "serverless");
     assert_eq!(advice["modular"], false);
@@ -102,7 +102,7 @@ fn json_is_the_advice_for_machines() {
 
 #[test]
 fn tight_latency_keeps_serverless_as_the_alternative_with_warm_instances() {
-    let advice = json(&["--traffic", "spiky", "--latency", "tight", "--platform", "kubernetes", "--yes"]);
+    let advice = json(&["--traffic", "spiky", "--latency", "tight", "--runs-on", "kubernetes", "--yes"]);
     assert_eq!(advice["style"], "monolith");
     assert_eq!(advice["reasons"][0]["id"], "cold_starts");
     assert_eq!(advice["alternative"]["style"], "serverless");
@@ -126,8 +126,8 @@ fn the_advised_command_lines_are_ones_new_accepts() {
     let situations: [&[&str]; 4] = [
         &["--data", "small"],
         &["--teams", "3", "--domain", "complex", "--ops", "high"],
-        &["--traffic", "spiky", "--platform", "kubernetes", "--data", "none"],
-        &["--traffic", "mostly-idle", "--platform", "aws"],
+        &["--traffic", "spiky", "--runs-on", "kubernetes", "--data", "none"],
+        &["--traffic", "mostly-idle", "--runs-on", "aws"],
     ];
     for args in situations {
         let advice = json(&[args, &["--name", "shop"]].concat());
@@ -149,8 +149,8 @@ fn bad_values_are_one_error_and_one_help_line_and_exit_2() {
             "error: invalid value 'bursty' for '--traffic <SHAPE>'\nhelp: use one of: steady, spiky, mostly-idle\n",
         ),
         (
-            &["--platform", "knative"],
-            "error: invalid value 'knative' for '--platform <PLATFORM>'\nhelp: use one of: kubernetes, aws, none\n",
+            &["--runs-on", "knative"],
+            "error: invalid value 'knative' for '--runs-on <PLATFORM>'\nhelp: use one of: kubernetes, aws, none\n",
         ),
         (
             &["--ops", "hgh"],
@@ -193,7 +193,7 @@ fn help_documents_every_flag_and_value() {
         "--traffic <SHAPE>",
         "--latency <NEEDS>",
         "--ops <LEVEL>",
-        "--platform <PLATFORM>",
+        "--runs-on <PLATFORM>",
         "--mvp [<YES|NO>]",
         "--data <KIND>",
         "--name <NAME>",

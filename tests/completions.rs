@@ -61,7 +61,7 @@ fn cases() -> Vec<Case> {
                 "--traffic",
                 "--latency",
                 "--ops",
-                "--platform",
+                "--runs-on",
                 "--mvp",
                 "--data",
                 "--name",
@@ -74,7 +74,7 @@ fn cases() -> Vec<Case> {
         ("advise --traffic ", &["steady", "spiky", "mostly-idle"], true),
         ("advise --latency ", &["relaxed", "tight"], true),
         ("advise --ops ", &["low", "medium", "high"], true),
-        ("advise --teams 2 --platform ", &["kubernetes", "aws", "none"], true),
+        ("advise --teams 2 --runs-on ", &["kubernetes", "aws", "none"], true),
         ("advise --data ", &["relational", "small", "none"], true),
     ];
     let mut cases = Vec::new();
