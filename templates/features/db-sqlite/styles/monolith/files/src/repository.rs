@@ -3,46 +3,12 @@
 
 mod support;
 
-use std::str::FromStr;
-
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
-use crate::config::{ConfigError, Env};
-use crate::domain::{Error, Item, NewItem, Page, Pagination};
+use crate::config::DatabaseConfig;
+use crate::domain::{Error, Item, ItemStore, NewItem, Page, Pagination};
 use support::{ACQUIRE_TIMEOUT, storage};
-
-/// Where the database file is and how many connections to keep.
-#[derive(Debug, Clone)]
-pub struct DatabaseConfig {
-    /// `DATABASE_URL`, e.g. `sqlite://data/app.db?mode=rwc` (`mode=rwc` creates the file).
-    pub options: SqliteConnectOptions,
-    /// `DATABASE_MAX_CONNECTIONS`.
-    pub max_connections: u32,
-}
-
-impl DatabaseConfig {
-    #[cfg(test)]
-    pub(crate) const EXAMPLE_ENV: [(&'static str, &'static str); 1] =
-        [("DATABASE_URL", "sqlite://data/app.db?mode=rwc")];
-
-    pub(crate) fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
-            name: "DATABASE_URL",
-            hint: "e.g. sqlite://data/app.db?mode=rwc",
-        })?;
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|e| ConfigError::invalid("DATABASE_URL", &url, &e))?;
-        let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 10)?)
-            .map_err(|e| ConfigError::invalid("DATABASE_MAX_CONNECTIONS", "", &e))?;
-        Ok(Self {
-            options,
-            max_connections,
-        })
-    }
-}
 
 /// The migrations in `migrations/`, embedded in the binary. Migrations applied by a newer release
 /// are tolerated (`ignore_missing`): during a rollout or a rollback this version's `migrate` runs
@@ -136,8 +102,10 @@ impl Repository {
             .map_err(storage)?;
         Ok(())
     }
+}
 
-    pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
+impl ItemStore for Repository {
+    async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
         let sql = concat!(
             "INSERT INTO items (name, description, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?3) RETURNING ",
@@ -153,7 +121,7 @@ impl Repository {
             .map_err(|e| write_error(e, item))
     }
 
-    pub async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
+    async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
         let sql = concat!("SELECT ", columns!(), " FROM items WHERE id = ?1");
         let row = sqlx::query_as::<_, ItemRow>(sql)
             .bind(id)
@@ -166,7 +134,7 @@ impl Repository {
     /// One page and the total in one round trip: `count(*) OVER ()` is computed before
     /// `LIMIT`, so every row carries the total. Only a page past the end has no row to carry
     /// it; then (rarely) a second query counts.
-    pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
+    async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
         let sql = concat!(
             "SELECT count(*) OVER () AS total, ",
             columns!(),
@@ -196,7 +164,7 @@ impl Repository {
         })
     }
 
-    pub async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
+    async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
         let sql = concat!(
             "UPDATE items SET name = ?1, description = ?2, updated_at = ?3 \
              WHERE id = ?4 RETURNING ",
@@ -213,7 +181,7 @@ impl Repository {
         Ok(row.map(Item::from))
     }
 
-    pub async fn delete(&self, id: i64) -> Result<bool, Error> {
+    async fn delete(&self, id: i64) -> Result<bool, Error> {
         let result = sqlx::query("DELETE FROM items WHERE id = ?1")
             .bind(id)
             .execute(&self.pool)
