@@ -58,7 +58,7 @@ impl TestClient {
 }
 
 /// A request as a client would send it; `uri` is a path or, for a real socket, a whole URL.
-pub fn request(
+pub(crate) fn request(
     method: &str,
     uri: &str,
     body: Option<&str>,
