@@ -72,8 +72,9 @@ const APP_TEST_POSTGRES: &str = "app/test-postgres";
 /// `db setup` on a `PostgreSQL` the user has (role and database, then migrations) and the one
 /// explanation of a database failure for the command line, wherever there is a `PostgreSQL`.
 const APP_SETUP: &str = "app/setup";
-/// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
-/// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
+/// What every repository on sqlx shares: the pool's acquire timeout, the one mapping of
+/// storage errors (SQLSTATE classes) to domain errors and the example resource's rows. Mounted
+/// inside the storage module.
 const APP_SQLX: &str = "app/sqlx";
 
 /// The `PostgreSQL` repository of the example resource, and the in-memory one for `--db none`,

@@ -1,13 +1,14 @@
 //! PostgreSQL storage through sqlx: runtime-checked, parameterized queries (no database needed
 //! at build time) and migrations embedded in the binary.
 
+pub mod rows;
 mod support;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use time::OffsetDateTime;
 
 use crate::config::DatabaseConfig;
 use crate::domain::{Error, Item, ItemStore, NewItem, Page, Pagination};
+use rows::{CountedRow, ItemRow};
 use support::{ACQUIRE_TIMEOUT, storage};
 
 /// The migrations in `migrations/`, embedded in the binary. Migrations applied by a newer release
@@ -21,35 +22,6 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
 #[derive(Debug, Clone)]
 pub struct Repository {
     pool: PgPool,
-}
-
-#[derive(sqlx::FromRow)]
-struct ItemRow {
-    id: i64,
-    name: String,
-    description: Option<String>,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-}
-
-/// A row of a page: the item and the number of items in all pages.
-#[derive(sqlx::FromRow)]
-struct CountedRow {
-    total: i64,
-    #[sqlx(flatten)]
-    item: ItemRow,
-}
-
-impl From<ItemRow> for Item {
-    fn from(row: ItemRow) -> Self {
-        Self {
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 /// The columns of [`ItemRow`], spliced into the SQL at compile time with `concat!`: every

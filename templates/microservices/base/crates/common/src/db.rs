@@ -1,6 +1,7 @@
 //! PostgreSQL helpers every service uses for its OWN database: configuration, a lazily
 //! connecting pool, the readiness ping and the mapping of sqlx errors to domain errors.
 
+pub mod rows;
 mod support;
 
 use std::str::FromStr;
