@@ -44,9 +44,13 @@ impl Layer {
     }
 }
 
-/// The application core (config, domain, HTTP layer) that the monolith and the serverless
-/// functions share.
+/// The application core that the monolith and the serverless functions share: the HTTP layer
+/// and the configuration of a single-database app (`Config`: the server's settings and the
+/// storage's, whose `config/database.rs` comes with the repository).
 const APP_CORE: &str = "app/core";
+/// The settings every HTTP process shares and the typed access to environment variables
+/// (`config/server.rs`), in every style.
+const APP_CONFIG: &str = "app/config";
 /// What every service of every style runs on: telemetry, metrics, the healthcheck probe and
 /// graceful shutdown.
 const APP_RUNTIME: &str = "app/runtime";
@@ -58,13 +62,19 @@ const APP_SCHEMA: &str = "app/schema";
 /// The dev overlay's throwaway `PostgreSQL` for a single-database app on Kubernetes (the monolith,
 /// Knative), mounted into `deploy/k8s/overlays/dev/`.
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
-/// The rules every text field of the domain follows, shared by every style.
+/// The domain of every style: its error, pagination, the example resource (`Item`, its input
+/// rules, its use cases and the storage port they need) and the rules every text field follows.
 const APP_DOMAIN: &str = "app/domain";
+/// The integration tests' client: a router called in memory (`tower::ServiceExt::oneshot`).
+const APP_TEST_CLIENT: &str = "app/test-client";
+/// A `PostgreSQL` schema of its own per test, for every style's test support with `PostgreSQL`.
+const APP_TEST_POSTGRES: &str = "app/test-postgres";
 /// `db setup` on a `PostgreSQL` the user has (role and database, then migrations) and the one
 /// explanation of a database failure for the command line, wherever there is a `PostgreSQL`.
 const APP_SETUP: &str = "app/setup";
-/// What every repository on sqlx shares: the pool's acquire timeout and the one mapping of
-/// storage errors (SQLSTATE classes) to domain errors. Mounted inside the storage module.
+/// What every repository on sqlx shares: the pool's acquire timeout, the one mapping of
+/// storage errors (SQLSTATE classes) to domain errors and the example resource's rows. Mounted
+/// inside the storage module.
 const APP_SQLX: &str = "app/sqlx";
 
 /// The `PostgreSQL` repository of the example resource, and the in-memory one for `--db none`,
@@ -120,8 +130,10 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
         &Shape::Monolith { db } => {
             layers.push(Layer::mounted(APP_RUNTIME, "src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "src/"));
+            layers.push(Layer::mounted(APP_CONFIG, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "src/"));
+            layers.push(Layer::mounted(APP_TEST_CLIENT, "tests/api/support/"));
             if db != Db::None {
                 layers.push(Layer::mounted(MIGRATIONS_BUILD, ""));
                 layers.push(Layer::mounted(APP_SCHEMA, "src/"));
@@ -135,6 +147,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::once("monolith/base"));
             if db == Db::Postgres {
                 layers.push(Layer::mounted(APP_SETUP, "src/"));
+                layers.push(Layer::mounted(APP_TEST_POSTGRES, "tests/api/db/"));
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
             layers.extend(ci_layer("monolith", answers.ci));
@@ -142,8 +155,11 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
         Shape::Microservices { .. } => {
             layers.push(Layer::mounted(APP_RUNTIME, "crates/common/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_CONFIG, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SCHEMA, "crates/common/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/common/src/"));
+            layers.push(Layer::mounted(APP_TEST_CLIENT, "crates/common/src/testing/"));
+            layers.push(Layer::mounted(APP_TEST_POSTGRES, "crates/common/src/testing/"));
             layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
             layers.push(Layer::mounted(APP_SETUP, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
@@ -163,6 +179,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             };
             layers.push(Layer::mounted(APP_RUNTIME, "crates/core/src/"));
             layers.push(Layer::mounted(APP_ENVELOPE, "crates/core/src/"));
+            layers.push(Layer::mounted(APP_CONFIG, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/core/src/"));
             if postgres {
@@ -170,6 +187,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
                 layers.push(Layer::mounted(APP_SETUP, "crates/core/src/"));
+                layers.push(Layer::mounted(APP_TEST_POSTGRES, "crates/core/src/testing/"));
             }
             layers.push(Layer::mounted(
                 if postgres { APP_REPOSITORY_POSTGRES } else { APP_REPOSITORY_MEMORY },

@@ -7,22 +7,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use time::OffsetDateTime;
 
-use crate::config::{ConfigError, Env};
-use crate::domain::{Error, Item, NewItem, Page, Pagination};
-
-/// Nothing to configure: kept so the configuration has the same shape with every storage.
-#[derive(Debug, Clone, Default)]
-pub struct DatabaseConfig;
-
-impl DatabaseConfig {
-    #[cfg(test)]
-    pub(crate) const EXAMPLE_ENV: [(&'static str, &'static str); 0] = [];
-
-    #[allow(clippy::unnecessary_wraps)] // same signature as the database-backed variants
-    pub(crate) fn from_env(_env: &Env<'_>) -> Result<Self, ConfigError> {
-        Ok(Self)
-    }
-}
+use crate::config::DatabaseConfig;
+use crate::domain::{Error, Item, ItemStore, NewItem, Page, Pagination};
 
 #[derive(Debug, Clone, Default)]
 pub struct Repository {
@@ -53,9 +39,10 @@ impl Repository {
     pub async fn schema(&self) -> Result<(), std::convert::Infallible> {
         Ok(())
     }
+}
 
-    #[allow(clippy::unused_async)]
-    pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
+impl ItemStore for Repository {
+    async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         if store.ids_by_name.contains_key(item.name()) {
             return Err(crate::domain::duplicate_name(item.name()));
@@ -74,14 +61,12 @@ impl Repository {
         Ok(created)
     }
 
-    #[allow(clippy::unused_async)]
-    pub async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
+    async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
         let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
         Ok(store.items.get(&id).cloned())
     }
 
-    #[allow(clippy::unused_async)]
-    pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
+    async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
         let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
         let skip = usize::try_from(pagination.offset()).unwrap_or(usize::MAX);
         let take = usize::try_from(pagination.limit()).unwrap_or(usize::MAX);
@@ -98,8 +83,7 @@ impl Repository {
         })
     }
 
-    #[allow(clippy::unused_async)]
-    pub async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
+    async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         if store
             .ids_by_name
@@ -120,8 +104,7 @@ impl Repository {
         Ok(Some(updated))
     }
 
-    #[allow(clippy::unused_async)]
-    pub async fn delete(&self, id: i64) -> Result<bool, Error> {
+    async fn delete(&self, id: i64) -> Result<bool, Error> {
         let mut store = self.store.write().unwrap_or_else(PoisonError::into_inner);
         let Some(removed) = store.items.remove(&id) else {
             return Ok(false);

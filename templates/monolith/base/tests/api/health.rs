@@ -1,6 +1,12 @@
 use std::time::Duration;
 
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
 use crate::app::config::HttpConfig;
+use crate::app::healthcheck;
+use crate::app::http::{self, AppState};
+use crate::db::TestDb;
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -103,21 +109,38 @@ async fn oversized_bodies_are_rejected_with_413() {
     assert_eq!(response.error_code(), "payload_too_large");
 }
 
+/// The one test over a real socket: the server listens, serves `/healthz` to the binary's own
+/// probe, and stops gracefully, closing its listener.
 #[tokio::test]
-async fn graceful_shutdown_returns_promptly() {
-    let app = TestApp::spawn_with(HttpConfig {
-        shutdown_grace: Duration::from_secs(5),
-        ..HttpConfig::default()
-    })
-    .await;
-    assert_eq!(app.get("/healthz").await.status, 200);
-    let addr = app.addr;
-    tokio::time::timeout(Duration::from_secs(5), app.stop())
+async fn serves_over_tcp_and_shuts_down_gracefully() {
+    let db = TestDb::new().await;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind an ephemeral port");
+    let port = listener.local_addr().expect("local address").port();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = AppState::new(db.repository());
+    let server = tokio::spawn(async move {
+        let config = HttpConfig {
+            shutdown_grace: Duration::from_secs(5),
+            ..HttpConfig::default()
+        };
+        http::serve(listener, state, &config, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    healthcheck::check(port, Duration::from_secs(2))
+        .await
+        .expect("GET /healthz answers 200 over TCP");
+    stop.send(()).expect("the server is running");
+    tokio::time::timeout(Duration::from_secs(5), server)
         .await
         .expect("server stops within the grace period")
+        .expect("server task")
         .expect("server exits cleanly");
     assert!(
-        tokio::net::TcpStream::connect(addr).await.is_err(),
+        TcpStream::connect(("127.0.0.1", port)).await.is_err(),
         "listener closed"
     );
 }

@@ -1,6 +1,7 @@
 //! PostgreSQL helpers every service uses for its OWN database: configuration, a lazily
 //! connecting pool, the readiness ping and the mapping of sqlx errors to domain errors.
 
+pub mod rows;
 mod support;
 
 use std::str::FromStr;
@@ -73,10 +74,10 @@ pub fn storage(error: sqlx::Error) -> Error {
     support::storage(error)
 }
 
-/// A unique violation becomes a conflict with `message`; anything else as [`storage`].
-pub fn conflict_or_storage(error: sqlx::Error, message: impl FnOnce() -> String) -> Error {
+/// A unique violation becomes `conflict()`; anything else as [`storage`].
+pub fn conflict_or_storage(error: sqlx::Error, conflict: impl FnOnce() -> Error) -> Error {
     match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(message()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => conflict(),
         _ => storage(error),
     }
 }
@@ -84,6 +85,12 @@ pub fn conflict_or_storage(error: sqlx::Error, message: impl FnOnce() -> String)
 /// A count from SQL (`bigint`) as the `u64` the envelope uses.
 pub fn count(total: i64) -> u64 {
     u64::try_from(total).unwrap_or_default()
+}
+
+/// A page bound (`LIMIT`, `OFFSET`) as the `bigint` SQL binds; page arithmetic is bounded by
+/// `u32 * u32`, far below `i64::MAX`.
+pub fn bigint(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The readiness checks of a service: its database answers within one second (`database`) and

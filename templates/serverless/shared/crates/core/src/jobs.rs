@@ -4,8 +4,7 @@
 //! it. Processing is idempotent: a queue delivers at least once, so the same message may arrive
 //! twice, and importing an item whose name already exists is a successful no-op.
 
-use crate::domain::{Error, ItemInput, NewItem};
-use crate::repository::Repository;
+use crate::domain::{Error, ItemInput, ItemService, ItemStore};
 
 /// What processing one message did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,17 +30,14 @@ pub enum JobError {
     Storage(#[source] Error),
 }
 
-/// Processes one message body.
-pub async fn process(repository: &Repository, body: &str) -> Result<Outcome, JobError> {
+/// Processes one message body through the domain's use case, as the HTTP API creates an item.
+pub async fn process(repository: &impl ItemStore, body: &str) -> Result<Outcome, JobError> {
     let input: ItemInput = serde_json::from_str(body)?;
-    let item = NewItem::try_from(input).map_err(|error| match error {
-        Error::Validation(message) => JobError::Invalid(message),
-        other => JobError::Storage(other),
-    })?;
     // Imported by the item's unique name: a redelivery finds it there and changes nothing.
-    match repository.insert(&item).await {
+    match ItemService::new(repository.clone()).create(input).await {
         Ok(_) => Ok(Outcome::Imported),
         Err(Error::Conflict(_)) => Ok(Outcome::AlreadyPresent),
+        Err(Error::Validation(message)) => Err(JobError::Invalid(message)),
         Err(error) => Err(JobError::Storage(error)),
     }
 }

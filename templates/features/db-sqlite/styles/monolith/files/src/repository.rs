@@ -1,48 +1,16 @@
 //! SQLite storage through sqlx: runtime-checked, parameterized queries (no database needed at
 //! build time) and migrations embedded in the binary.
 
+pub mod rows;
 mod support;
 
-use std::str::FromStr;
-
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use time::OffsetDateTime;
 
-use crate::config::{ConfigError, Env};
-use crate::domain::{Error, Item, NewItem, Page, Pagination};
+use crate::config::DatabaseConfig;
+use crate::domain::{Error, Item, ItemStore, NewItem, Page, Pagination};
+use rows::{CountedRow, ItemRow};
 use support::{ACQUIRE_TIMEOUT, storage};
-
-/// Where the database file is and how many connections to keep.
-#[derive(Debug, Clone)]
-pub struct DatabaseConfig {
-    /// `DATABASE_URL`, e.g. `sqlite://data/app.db?mode=rwc` (`mode=rwc` creates the file).
-    pub options: SqliteConnectOptions,
-    /// `DATABASE_MAX_CONNECTIONS`.
-    pub max_connections: u32,
-}
-
-impl DatabaseConfig {
-    #[cfg(test)]
-    pub(crate) const EXAMPLE_ENV: [(&'static str, &'static str); 1] =
-        [("DATABASE_URL", "sqlite://data/app.db?mode=rwc")];
-
-    pub(crate) fn from_env(env: &Env<'_>) -> Result<Self, ConfigError> {
-        let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
-            name: "DATABASE_URL",
-            hint: "e.g. sqlite://data/app.db?mode=rwc",
-        })?;
-        let options = SqliteConnectOptions::from_str(&url)
-            .map_err(|e| ConfigError::invalid("DATABASE_URL", &url, &e))?;
-        let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 10)?)
-            .map_err(|e| ConfigError::invalid("DATABASE_MAX_CONNECTIONS", "", &e))?;
-        Ok(Self {
-            options,
-            max_connections,
-        })
-    }
-}
 
 /// The migrations in `migrations/`, embedded in the binary. Migrations applied by a newer release
 /// are tolerated (`ignore_missing`): during a rollout or a rollback this version's `migrate` runs
@@ -55,35 +23,6 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator {
 #[derive(Debug, Clone)]
 pub struct Repository {
     pool: SqlitePool,
-}
-
-#[derive(sqlx::FromRow)]
-struct ItemRow {
-    id: i64,
-    name: String,
-    description: Option<String>,
-    created_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-}
-
-/// A row of a page: the item and the number of items in all pages.
-#[derive(sqlx::FromRow)]
-struct CountedRow {
-    total: i64,
-    #[sqlx(flatten)]
-    item: ItemRow,
-}
-
-impl From<ItemRow> for Item {
-    fn from(row: ItemRow) -> Self {
-        Self {
-            id: row.id,
-            name: row.name,
-            description: row.description,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        }
-    }
 }
 
 /// The columns of [`ItemRow`], spliced into the SQL at compile time with `concat!`: every
@@ -136,8 +75,10 @@ impl Repository {
             .map_err(storage)?;
         Ok(())
     }
+}
 
-    pub async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
+impl ItemStore for Repository {
+    async fn insert(&self, item: &NewItem) -> Result<Item, Error> {
         let sql = concat!(
             "INSERT INTO items (name, description, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?3) RETURNING ",
@@ -153,7 +94,7 @@ impl Repository {
             .map_err(|e| write_error(e, item))
     }
 
-    pub async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
+    async fn find(&self, id: i64) -> Result<Option<Item>, Error> {
         let sql = concat!("SELECT ", columns!(), " FROM items WHERE id = ?1");
         let row = sqlx::query_as::<_, ItemRow>(sql)
             .bind(id)
@@ -166,7 +107,7 @@ impl Repository {
     /// One page and the total in one round trip: `count(*) OVER ()` is computed before
     /// `LIMIT`, so every row carries the total. Only a page past the end has no row to carry
     /// it; then (rarely) a second query counts.
-    pub async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
+    async fn list(&self, pagination: Pagination) -> Result<Page<Item>, Error> {
         let sql = concat!(
             "SELECT count(*) OVER () AS total, ",
             columns!(),
@@ -196,7 +137,7 @@ impl Repository {
         })
     }
 
-    pub async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
+    async fn update(&self, id: i64, item: &NewItem) -> Result<Option<Item>, Error> {
         let sql = concat!(
             "UPDATE items SET name = ?1, description = ?2, updated_at = ?3 \
              WHERE id = ?4 RETURNING ",
@@ -213,7 +154,7 @@ impl Repository {
         Ok(row.map(Item::from))
     }
 
-    pub async fn delete(&self, id: i64) -> Result<bool, Error> {
+    async fn delete(&self, id: i64) -> Result<bool, Error> {
         let result = sqlx::query("DELETE FROM items WHERE id = ?1")
             .bind(id)
             .execute(&self.pool)

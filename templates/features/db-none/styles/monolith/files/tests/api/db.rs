@@ -1,6 +1,7 @@
 //! Storage for the tests: a fresh in-memory repository per test.
 
-use crate::app::repository::{DatabaseConfig, Repository};
+use crate::app::config::DatabaseConfig;
+use crate::app::repository::Repository;
 
 pub struct TestDb {
     repository: Repository,

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::app::config::HttpConfig;
-use crate::app::repository::{DatabaseConfig, Repository};
-use crate::support::TestApp;
+use crate::app::config::{DatabaseConfig, HttpConfig};
+use crate::app::repository::Repository;
+use crate::support;
 
 pub struct TestDb {
     path: PathBuf,
@@ -64,7 +64,7 @@ async fn service_starts_and_reports_unready_while_the_database_cannot_be_opened(
         options,
         max_connections: 1,
     });
-    let app = TestApp::serve(repository, HttpConfig::default()).await;
+    let app = support::client(repository, &HttpConfig::default());
 
     assert_eq!(app.get("/healthz").await.status, 200);
     let started = std::time::Instant::now();

@@ -1,8 +1,9 @@
+use std::future::Future;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{Error, Page, Pagination, text};
-use crate::repository::Repository;
 
 pub const NAME_MAX_CHARS: usize = 100;
 pub const DESCRIPTION_MAX_CHARS: usize = 2000;
@@ -62,14 +63,33 @@ impl TryFrom<ItemInput> for NewItem {
     }
 }
 
-/// The use cases for items: validation first, then storage.
-#[derive(Debug, Clone)]
-pub struct ItemService {
-    repository: Repository,
+/// What the use cases need from storage. The domain owns this port and the repository
+/// implements it, so the domain never depends on how or where items are stored.
+pub trait ItemStore: Clone + Send + Sync + 'static {
+    fn insert(&self, item: &NewItem) -> impl Future<Output = Result<Item, Error>> + Send;
+    fn find(&self, id: i64) -> impl Future<Output = Result<Option<Item>, Error>> + Send;
+    fn list(
+        &self,
+        pagination: Pagination,
+    ) -> impl Future<Output = Result<Page<Item>, Error>> + Send;
+    /// The updated item, or `None` when there is no item `id`.
+    fn update(
+        &self,
+        id: i64,
+        item: &NewItem,
+    ) -> impl Future<Output = Result<Option<Item>, Error>> + Send;
+    /// Whether there was an item `id` to delete.
+    fn delete(&self, id: i64) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
-impl ItemService {
-    pub fn new(repository: Repository) -> Self {
+/// The use cases for items: validation first, then storage.
+#[derive(Debug, Clone)]
+pub struct ItemService<S> {
+    repository: S,
+}
+
+impl<S: ItemStore> ItemService<S> {
+    pub fn new(repository: S) -> Self {
         Self { repository }
     }
 
@@ -111,7 +131,7 @@ fn not_found(id: i64) -> Error {
 }
 
 /// The message for a name that is already taken, shared by every repository.
-pub(crate) fn duplicate_name(name: &str) -> Error {
+pub fn duplicate_name(name: &str) -> Error {
     Error::Conflict(format!("an item named {name:?} already exists"))
 }
 
