@@ -86,6 +86,11 @@ pub struct Slots {
     pub architecture_diagram: String,
     pub architecture_failures: String,
     pub architecture_deployment: String,
+    /// The binaries of the single-app styles (the monolith's, the Knative API's): arms of their
+    /// table of commands (`["migrate"] => …::migrate().await,`: the words, then a `cli::Result`),
+    /// and lines of their usage text, indented as the commands are (`migrate      apply …`).
+    pub commands: String,
+    pub usage: String,
 }
 
 /// The places in each microservice's own composition root that features fill, rendered once

@@ -348,6 +348,8 @@ mod tests {
         ("architecture_diagram", &["microservices"]),
         ("architecture_failures", &["microservices"]),
         ("architecture_deployment", &["microservices"]),
+        ("commands", &["monolith", "knative"]),
+        ("usage", &["monolith", "knative"]),
     ];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {
