@@ -350,6 +350,9 @@ mod tests {
         ("architecture_deployment", &["microservices"]),
         ("commands", &["monolith", "knative"]),
         ("usage", &["monolith", "knative"]),
+        ("sam_parameters", &["aws-lambda"]),
+        ("sam_resources", &["aws-lambda"]),
+        ("sam_outputs", &["aws-lambda"]),
     ];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {
