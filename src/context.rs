@@ -127,6 +127,18 @@ pub struct Slots {
     pub architecture_decisions_deploy: String,
     pub architecture_decisions_errors: String,
     pub architecture_decisions: String,
+
+    /// The binaries of the single-app styles (the monolith's, the Knative API's): arms of their
+    /// table of commands (`["migrate"] => …::migrate().await,`: the words, then a `cli::Result`),
+    /// and lines of their usage text, indented as the commands are (`migrate      apply …`).
+    pub commands: String,
+    pub usage: String,
+    /// AWS Lambda's `template.yaml`: its `Parameters:` section (header included: the first
+    /// feature with parameters brings it), entries of `Resources:` and of `Outputs:`, written
+    /// at column 0.
+    pub sam_parameters: String,
+    pub sam_resources: String,
+    pub sam_outputs: String,
 }
 
 /// The places in each microservice's own composition root that features fill, rendered once

@@ -72,6 +72,9 @@ const APP_TEST_POSTGRES: &str = "app/test-postgres";
 /// `db setup` on a `PostgreSQL` the user has (role and database, then migrations) and the one
 /// explanation of a database failure for the command line, wherever there is a `PostgreSQL`.
 const APP_SETUP: &str = "app/setup";
+/// `migrate` and `db setup` of a single-app binary (the monolith's, the Knative API's, the
+/// Lambda migrate function's) on the app's configuration, wherever it has a database.
+const APP_COMMANDS: &str = "app/commands";
 /// What every repository on sqlx shares: the pool's acquire timeout, the one mapping of
 /// storage errors (SQLSTATE classes) to domain errors and the example resource's rows. Mounted
 /// inside the storage module.
@@ -138,6 +141,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(MIGRATIONS_BUILD, ""));
                 layers.push(Layer::mounted(APP_SCHEMA, "src/"));
                 layers.push(Layer::mounted(APP_SQLX, "src/repository/"));
+                layers.push(Layer::mounted(APP_COMMANDS, "src/"));
             }
             match db {
                 Db::Postgres => layers.push(Layer::mounted(APP_REPOSITORY_POSTGRES, "src/")),
@@ -188,6 +192,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_SQLX, "crates/core/src/repository/"));
                 layers.push(Layer::mounted(APP_SETUP, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_TEST_POSTGRES, "crates/core/src/testing/"));
+                layers.push(Layer::mounted(APP_COMMANDS, "crates/core/src/"));
             }
             layers.push(Layer::mounted(
                 if postgres { APP_REPOSITORY_POSTGRES } else { APP_REPOSITORY_MEMORY },

@@ -367,6 +367,11 @@ mod tests {
         ("architecture_decisions_deploy", &["monolith"]),
         ("architecture_decisions_errors", &["monolith"]),
         ("architecture_decisions", &["monolith"]),
+        ("commands", &["monolith", "knative"]),
+        ("usage", &["monolith", "knative"]),
+        ("sam_parameters", &["aws-lambda"]),
+        ("sam_resources", &["aws-lambda"]),
+        ("sam_outputs", &["aws-lambda"]),
     ];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {
