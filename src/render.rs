@@ -348,6 +348,10 @@ mod tests {
         ("architecture_diagram", &["microservices"]),
         ("architecture_failures", &["microservices"]),
         ("architecture_deployment", &["microservices"]),
+        ("k8s_app_rollout", &["monolith"]),
+        ("k8s_app_volumes", &["monolith"]),
+        ("k8s_app_init_containers", &["monolith"]),
+        ("k8s_app_container", &["monolith", "knative"]),
     ];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {
