@@ -87,7 +87,7 @@ pub struct Slots {
     pub architecture_failures: String,
     pub architecture_deployment: String,
     /// Kubernetes, the app's workload: its rollout (`replicas`, `strategy`: the monolith's
-    /// database decides between an autoscaled rolling update and SQLite's one writer), the
+    /// database decides between an autoscaled rolling update and `SQLite`'s one writer), the
     /// pod's `volumes:` and `initContainers:` (the key with its entries), and keys of the app
     /// container after `envFrom` (`env:`, `volumeMounts:`; also Knative's api and worker).
     pub k8s_app_rollout: String,

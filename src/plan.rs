@@ -59,7 +59,7 @@ const APP_SCHEMA: &str = "app/schema";
 /// Knative), mounted into `deploy/k8s/overlays/dev/`.
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
 /// The monolith's `HorizontalPodAutoscaler`, mounted into `deploy/k8s/base/` wherever several
-/// pods may serve at once: every database but SQLite (one file, one writer).
+/// pods may serve at once: every database but `SQLite` (one file, one writer).
 const K8S_HPA: &str = "k8s/hpa";
 /// The rules every text field of the domain follows, shared by every style.
 const APP_DOMAIN: &str = "app/domain";
