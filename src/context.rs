@@ -139,6 +139,15 @@ pub struct Slots {
     pub sam_parameters: String,
     pub sam_resources: String,
     pub sam_outputs: String,
+
+    /// Kubernetes, the app's workload: its rollout (`replicas`, `strategy`: the monolith's
+    /// database decides between an autoscaled rolling update and `SQLite`'s one writer), the
+    /// pod's `volumes:` and `initContainers:` (the key with its entries), and keys of the app
+    /// container after `envFrom` (`env:`, `volumeMounts:`; also Knative's api and worker).
+    pub k8s_app_rollout: String,
+    pub k8s_app_volumes: String,
+    pub k8s_app_init_containers: String,
+    pub k8s_app_container: String,
 }
 
 /// The places in each microservice's own composition root that features fill, rendered once

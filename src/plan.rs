@@ -62,6 +62,9 @@ const APP_SCHEMA: &str = "app/schema";
 /// The dev overlay's throwaway `PostgreSQL` for a single-database app on Kubernetes (the monolith,
 /// Knative), mounted into `deploy/k8s/overlays/dev/`.
 const DEV_POSTGRES: &str = "k8s/dev-postgres";
+/// The monolith's `HorizontalPodAutoscaler`, mounted into `deploy/k8s/base/` wherever several
+/// pods may serve at once: every database but `SQLite` (one file, one writer).
+const K8S_HPA: &str = "k8s/hpa";
 /// The domain of every style: its error, pagination, the example resource (`Item`, its input
 /// rules, its use cases and the storage port they need) and the rules every text field follows.
 const APP_DOMAIN: &str = "app/domain";
@@ -149,6 +152,9 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 Db::Sqlite => {}
             }
             layers.push(Layer::once("monolith/base"));
+            if db != Db::Sqlite {
+                layers.push(Layer::mounted(K8S_HPA, "deploy/k8s/base/"));
+            }
             if db == Db::Postgres {
                 layers.push(Layer::mounted(APP_SETUP, "src/"));
                 layers.push(Layer::mounted(APP_TEST_POSTGRES, "tests/api/db/"));

@@ -372,6 +372,10 @@ mod tests {
         ("sam_parameters", &["aws-lambda"]),
         ("sam_resources", &["aws-lambda"]),
         ("sam_outputs", &["aws-lambda"]),
+        ("k8s_app_rollout", &["monolith"]),
+        ("k8s_app_volumes", &["monolith"]),
+        ("k8s_app_init_containers", &["monolith"]),
+        ("k8s_app_container", &["monolith", "knative"]),
     ];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {
