@@ -1,5 +1,11 @@
 //! SQLite storage through sqlx: runtime-checked, parameterized queries (no database needed at
 //! build time) and migrations embedded in the binary.
+//!
+//! Its queries are those of cargo-archgen's PostgreSQL repository in SQLite's dialect, a copy
+//! on purpose: placeholders are `?N`, timestamps are bound here (SQLite's clock has no time
+//! zone), and the pool and row types are the driver's; sqlx's `Any` driver would erase the types
+//! the rows decode into. What does not depend on the database (the rows and their conversion,
+//! the mapping of storage errors) is shared: `rows.rs`, `support.rs`.
 
 pub mod rows;
 mod support;
