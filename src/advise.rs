@@ -768,6 +768,7 @@ mod tests {
                     names: Names::new("shop").unwrap(),
                     ci: advice.ci,
                     shape: shape.clone(),
+                    templates: None,
                 };
                 let line = answers.command_line(None);
                 let cli = crate::cli::try_parse_from(line.split(' ').skip(1).map(Into::into)).unwrap();

@@ -4,7 +4,7 @@
 //! documented default. Nothing renders before [`Answers::resolve`] succeeds.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::{Choice, Ci, Db, Events, NewArgs, Platform, Style};
 use crate::error::{Error, Result};
 use crate::names::Names;
+use crate::overlay::Overlay;
 use crate::prompt::Prompter;
 
 /// The file name under which a generated project records its answers.
@@ -34,6 +35,12 @@ pub struct AnswersFile {
     pub events: Option<Events>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// A folder of custom templates overlaid on the embedded ones, relative to the project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates: Option<String>,
+    /// The folder the file was read from, which `templates` is relative to.
+    #[serde(skip)]
+    pub read_from: Option<PathBuf>,
 }
 
 impl AnswersFile {
@@ -59,7 +66,9 @@ impl AnswersFile {
             let (line, column) = line_column(&String::from_utf8_lossy(&e.as_bytes()[..valid]), valid);
             Error::AnswersInvalid { path: path.to_owned(), line, column, message: "it is not valid UTF-8 text".into() }
         })?;
-        Self::parse(&text, path)
+        let mut file = Self::parse(&text, path)?;
+        file.read_from = path.parent().map(Path::to_owned);
+        Ok(file)
     }
 
     fn parse(text: &str, path: &Path) -> Result<Self> {
@@ -212,6 +221,8 @@ pub struct Answers {
     pub names: Names,
     pub ci: Ci,
     pub shape: Shape,
+    /// Custom templates overlaid on the embedded ones (`--templates DIR`).
+    pub templates: Option<Overlay>,
 }
 
 /// The databases each style supports, default first.
@@ -273,7 +284,21 @@ impl Answers {
         };
         let shape = shape(style, given, &names, prompter)?;
         let ci = pick(args.ci.or(file.ci), Ci::value_variants(), prompter, "CI provider")?;
-        Ok(Self { name, names, ci, shape })
+        let templates = match (&args.templates, &file.templates) {
+            (Some(dir), _) => Some(Overlay::load(dir, dir.display().to_string())?),
+            (None, Some(recorded)) => {
+                let dir = file.read_from.as_deref().map_or_else(|| PathBuf::from(recorded), |from| from.join(recorded));
+                Some(Overlay::load(&dir, recorded.clone())?)
+            }
+            (None, None) => None,
+        };
+        Ok(Self { name, names, ci, shape, templates })
+    }
+
+    /// The templates the project renders from: the embedded ones, or those with its overlay.
+    #[must_use]
+    pub fn templates_root(&self) -> &'static include_dir::Dir<'static> {
+        self.templates.as_ref().map_or(&crate::plan::TEMPLATES, |overlay| overlay.root)
     }
 
     #[must_use]
@@ -315,6 +340,8 @@ impl Answers {
                 .then(|| self.shape.services().iter().map(|s| s.name.clone()).collect()),
             events: self.shape.events(),
             platform: self.shape.platform(),
+            templates: self.templates.as_ref().map(|overlay| overlay.recorded.clone()),
+            read_from: None,
         }
     }
 

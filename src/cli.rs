@@ -42,6 +42,9 @@ pub enum Command {
     /// Print, as a unified diff, what `update` with the same options would change
     #[command(after_help = UPDATE_HELP)]
     Diff(DiffArgs),
+    /// Work with the templates projects are made from
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
     /// Print a shell completion script to stdout (see --help for how to install it)
     #[command(after_help = crate::completions::INSTALL)]
     Completions {
@@ -59,6 +62,20 @@ pub enum AddCommand {
     /// Add a service to a generated microservices project: crate, workspace member, gateway
     /// route, compose entry, Kubernetes manifests, CI matrix entry and docs
     Service(AddServiceArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// Copy the embedded templates (all, or one folder such as `monolith/base` or
+    /// `features/db-postgres`) into DIR, to start a folder of custom templates from
+    Export {
+        /// A folder of the templates, e.g. `monolith/base`; all of them when left out
+        #[arg(value_name = "LAYER")]
+        layer: Option<String>,
+        /// Where to put them: a new or empty directory
+        #[arg(long, short, value_name = "DIR")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +189,10 @@ pub struct NewArgs {
     /// Do not create a git repository
     #[arg(long)]
     pub no_git: bool,
+    /// A folder that mirrors the embedded templates (see `templates export`): a file there
+    /// replaces the embedded one at the same path, or adds one; recorded in archgen.toml
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
     /// After writing, check the project: rustfmt, build, clippy -D warnings, its tests (run when
     /// `DATABASE_URL` is set, else compiled) and the installed linters; exit 1 if any fails
     #[arg(long)]

@@ -42,6 +42,15 @@ pub enum Error {
     #[error("cannot set `{}`: {}", echo(setting), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidSetting { setting: String, reason: String, help: String },
 
+    #[error("cannot use the custom templates at {}: {}", shown(path), echo_within(message, 4 * ECHO_LIMIT))]
+    Templates { path: PathBuf, message: String },
+
+    #[error("in the custom template {}: {}", shown(path), echo_within(message, 4 * ECHO_LIMIT))]
+    TemplateOverride { path: PathBuf, message: String },
+
+    #[error("there is no folder `{}` in the templates", echo(layer))]
+    NoSuchLayer { layer: String, folders: String },
+
     #[error("no project name given and no terminal to ask on")]
     MissingName,
 
@@ -120,6 +129,15 @@ impl Error {
             ),
             Self::Git { .. } => "check the project's git repository (`git status`, `git fsck`), then rerun".into(),
             Self::InvalidSetting { help, .. } => help.clone(),
+            Self::Templates { .. } => {
+                "point --templates (or `templates` in archgen.toml) at a folder made with `cargo archgen templates export`"
+                    .into()
+            }
+            Self::NoSuchLayer { folders, .. } => format!("pick one of: {folders}"),
+            Self::TemplateOverride { .. } => {
+                "fix that place in your template; `cargo archgen templates export` shows the embedded one and what it reads"
+                    .into()
+            }
             Self::MissingName => "pass the name, e.g. `cargo archgen new shop`, or run in a terminal to be asked".into(),
             Self::AnswersUnreadable { .. } => "check the path given to --answers".into(),
             Self::AnswersNotAFile { .. } | Self::AnswersTooLarge { .. } => {
@@ -161,7 +179,8 @@ impl Error {
             | Self::AnswersFromNewerVersion { .. }
             | Self::AnswersInvalid { .. }
             | Self::InvalidSetting { .. }
-            | Self::InvalidAnswer { .. } => 2,
+            | Self::InvalidAnswer { .. }
+            | Self::NoSuchLayer { .. } => 2,
             _ => 1,
         }
     }
@@ -188,6 +207,9 @@ impl Error {
             Self::NoPristine { .. } => "no_pristine",
             Self::Git { .. } => "git_failed",
             Self::InvalidSetting { .. } => "invalid_setting",
+            Self::Templates { .. } => "templates_unusable",
+            Self::NoSuchLayer { .. } => "no_such_layer",
+            Self::TemplateOverride { .. } => "template_override_invalid",
             Self::MissingName => "missing_name",
             Self::AnswersUnreadable { .. } => "answers_unreadable",
             Self::AnswersInvalid { .. } => "answers_invalid",

@@ -154,10 +154,18 @@ fn db_feature(db: Db) -> &'static str {
 /// # Errors
 /// A feature folder without a valid `feature.toml`: a bug in the templates.
 pub fn catalogue() -> Result<Vec<Feature>> {
-    let Some(features) = TEMPLATES.get_dir("features") else { return Ok(Vec::new()) };
+    catalogue_in(&TEMPLATES)
+}
+
+/// Every feature in the template tree `root` (the embedded one, or with custom templates).
+///
+/// # Errors
+/// As [`catalogue`].
+pub fn catalogue_in(root: &'static Dir<'static>) -> Result<Vec<Feature>> {
+    let Some(features) = root.get_dir("features") else { return Ok(Vec::new()) };
     let mut all = features
         .dirs()
-        .map(|dir| Feature::load(&TEMPLATES, &dir.path().to_string_lossy().replace('\\', "/")))
+        .map(|dir| Feature::load(root, &dir.path().to_string_lossy().replace('\\', "/")))
         .collect::<Result<Vec<_>>>()?;
     all.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(all)
@@ -174,7 +182,7 @@ pub fn active(answers: &Answers) -> Result<Vec<Feature>> {
         Shape::Microservices { events: Events::None, .. } => Vec::new(),
         Shape::Serverless { postgres, .. } => vec![db_feature(if postgres { Db::Postgres } else { Db::None })],
     };
-    let catalogue = catalogue()?;
+    let catalogue = catalogue_in(answers.templates_root())?;
     names
         .into_iter()
         .map(|name| {

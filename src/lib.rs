@@ -17,6 +17,7 @@ pub mod limits;
 pub mod lockfile;
 pub mod names;
 pub mod next_steps;
+pub mod overlay;
 pub mod plan;
 pub mod pristine;
 pub mod prompt;
@@ -45,6 +46,8 @@ pub enum Outcome {
     Diff(Box<change::Applied>),
     /// `new` was answered "no" at "Create it?": nothing was written.
     Declined(Box<answers::Answers>),
+    /// `templates export`: how many files went where.
+    Exported { files: usize, output: PathBuf },
     /// `completions`: the script, for [`report`] to print.
     Completions(String),
     /// `advise`: the recommendation and the command lines.
@@ -75,6 +78,9 @@ pub fn run(cli: &cli::Cli) -> Result<Outcome> {
         }
         cli::Command::Update(args) => update::update(args).map(|a| Outcome::Updated(Box::new(a))),
         cli::Command::Diff(args) => update::diff(args).map(|a| Outcome::Diff(Box::new(a))),
+        cli::Command::Templates(cli::TemplatesCommand::Export { layer, output }) => {
+            overlay::export(layer.as_deref(), output).map(|files| Outcome::Exported { files, output: output.clone() })
+        }
         cli::Command::Completions { shell } => Ok(Outcome::Completions(completions::script(*shell))),
         cli::Command::Advise(args) => advise::session::run(args, prompt::for_flags(args.yes, args.json).as_mut())
             .map(|a| Outcome::Advised(Box::new(a))),
@@ -100,8 +106,14 @@ pub fn new_project(args: &cli::NewArgs, prompter: &mut dyn prompt::Prompter) -> 
         Some(_) => Ok(()),
         None => write::check_target(&args.target(name), args.force),
     };
-    let answers = answers::Answers::resolve_checking(args, file.as_ref(), prompter, &target_free)?;
+    let mut answers = answers::Answers::resolve_checking(args, file.as_ref(), prompter, &target_free)?;
     let target = args.target(&answers.name);
+    // The project records its templates folder relative to itself, so the project and the
+    // folder can move together (a team repository holding both).
+    if let (Some(dir), Some(overlay)) = (&args.templates, answers.templates.as_mut()) {
+        let absolute = |p: &std::path::Path| std::env::current_dir().map_or_else(|_| p.to_owned(), |cwd| cwd.join(p));
+        overlay.recorded = overlay::relative_to(&absolute(&target), &absolute(dir));
+    }
     if !args.dry_run && !prompter.confirm(&report::before_writing(&answers, &target), "Create it?", true)? {
         return Ok(Outcome::Declined(Box::new(answers)));
     }

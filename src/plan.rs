@@ -124,6 +124,12 @@ pub fn layers(answers: &Answers) -> Result<Vec<Layer>> {
 #[must_use]
 pub fn layers_with(answers: &Answers, features: &[Feature]) -> Vec<Layer> {
     let mut layers = style_layers(answers);
+    // The style's folders are read from the project's templates: the embedded ones, or those
+    // with its custom templates overlaid (features come from the same tree).
+    let root = answers.templates_root();
+    for layer in &mut layers {
+        layer.root = root;
+    }
     for feature in features {
         layers.extend(feature.layers(answers));
     }

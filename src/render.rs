@@ -72,8 +72,8 @@ pub fn render_with(answers: &Answers, features: &[Feature]) -> Result<Tree> {
         let contexts = &contexts;
         let mut shares = shares.iter();
         let own = shares.next();
-        let workers: Vec<_> = shares.map(|share| scope.spawn(move || render_share(share, contexts))).collect();
-        let mut results = vec![own.map_or_else(|| Ok(Vec::new()), |share| render_share(share, contexts))];
+        let workers: Vec<_> = shares.map(|share| scope.spawn(move || render_share(share, contexts, answers))).collect();
+        let mut results = vec![own.map_or_else(|| Ok(Vec::new()), |share| render_share(share, contexts, answers))];
         results.extend(
             workers
                 .into_iter()
@@ -133,8 +133,16 @@ fn share_out(files: &[FileSpec], n: usize) -> Vec<Vec<&FileSpec>> {
 }
 
 /// Compiles the templates of `share` into a registry of its own and renders its files.
-fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts) -> Result<Vec<Rendered<'a>>> {
-    let mut registry = registry()?;
+fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts, answers: &Answers) -> Result<Vec<Rendered<'a>>> {
+    let mut registry = registry(answers.templates_root())?;
+    // A template of the user's own is the user's to fix; one of ours, a bug to report.
+    let at = |spec: &FileSpec, error: &dyn std::fmt::Display| {
+        let path = spec.source.path().to_string_lossy();
+        match answers.templates.as_ref().filter(|o| o.files.iter().any(|f| *f == path)) {
+            Some(overlay) => Error::TemplateOverride { path: overlay.dir.join(&*path), message: error.to_string() },
+            None => Error::Template(format!("{path}: {error}")),
+        }
+    };
     share
         .iter()
         .map(|&spec| {
@@ -156,10 +164,6 @@ fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts) -> Result<Vec<R
         .collect()
 }
 
-fn at(spec: &FileSpec, error: &dyn std::fmt::Display) -> Error {
-    Error::Template(format!("{}: {error}", spec.source.path().display()))
-}
-
 fn template_name(spec: &FileSpec) -> String {
     spec.source.path().to_string_lossy().into_owned()
 }
@@ -177,8 +181,14 @@ pub const PARTIALS: &str = "partials";
 /// The shared partials, as `(name to place, template)`.
 #[must_use]
 pub fn partials() -> Vec<(String, &'static include_dir::File<'static>)> {
+    partials_in(&plan::TEMPLATES)
+}
+
+/// The shared partials of the template tree `root`.
+#[must_use]
+pub fn partials_in(root: &'static include_dir::Dir<'static>) -> Vec<(String, &'static include_dir::File<'static>)> {
     let mut found = Vec::new();
-    let mut stack: Vec<&include_dir::Dir<'static>> = plan::TEMPLATES.get_dir(PARTIALS).into_iter().collect();
+    let mut stack: Vec<&include_dir::Dir<'static>> = root.get_dir(PARTIALS).into_iter().collect();
     while let Some(dir) = stack.pop() {
         stack.extend(dir.dirs());
         for file in dir.files() {
@@ -195,11 +205,11 @@ pub fn partials() -> Vec<(String, &'static include_dir::File<'static>)> {
 
 /// A strict registry (unknown fields are errors) without HTML escaping, with a partial per slot,
 /// `{{> slot/NAME}}` (a misspelt slot is a missing partial, an error), and the shared partials.
-fn registry() -> Result<Handlebars<'static>> {
+fn registry(root: &'static include_dir::Dir<'static>) -> Result<Handlebars<'static>> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     registry.register_escape_fn(handlebars::no_escape);
-    for (name, file) in partials() {
+    for (name, file) in partials_in(root) {
         let source =
             file.contents_utf8().ok_or_else(|| Error::Template(format!("{} is not UTF-8", file.path().display())))?;
         let template = crate::compile::compile(source, file.path().to_string_lossy().into_owned())
@@ -227,7 +237,7 @@ fn fill_slots(
     per_service: &mut [serde_json::Value],
 ) -> Result<()> {
     let (project, service) = Slots::names();
-    let mut registry = registry()?;
+    let mut registry = registry(answers.templates_root())?;
     for feature in features {
         for (slot, path, source) in feature.fragments(answers) {
             let failed = |e: &dyn std::fmt::Display| Error::Template(format!("{path}: {e}"));
@@ -294,21 +304,21 @@ mod tests {
 
     #[test]
     fn paths_can_be_templated() {
-        let mut registry = registry().unwrap();
+        let mut registry = registry(&plan::TEMPLATES).unwrap();
         assert_eq!(render_path(&mut registry, "src/{{project.snake}}.rs", &context()).unwrap(), "src/order_api.rs");
         assert_eq!(render_path(&mut registry, "plain/path.rs", &context()).unwrap(), "plain/path.rs");
     }
 
     #[test]
     fn a_templated_path_cannot_escape_the_project() {
-        let mut registry = registry().unwrap();
+        let mut registry = registry(&plan::TEMPLATES).unwrap();
         assert!(render_path(&mut registry, "{{style}}/../../x", &context()).is_err());
         assert!(render_path(&mut registry, "/{{style}}", &context()).is_err());
     }
 
     #[test]
     fn strict_mode_rejects_unknown_fields() {
-        let mut registry = registry().unwrap();
+        let mut registry = registry(&plan::TEMPLATES).unwrap();
         assert!(render_path(&mut registry, "{{project.nope}}", &context()).is_err());
     }
 
@@ -452,7 +462,7 @@ mod tests {
 
     #[test]
     fn a_template_placing_a_slot_that_does_not_exist_fails() {
-        let mut registry = registry().unwrap();
+        let mut registry = registry(&plan::TEMPLATES).unwrap();
         registry.register_template_string("t", "a\n{{> slot/dependencis}}\n").unwrap();
         let error = registry.render_with_context("t", &context()).unwrap_err().to_string();
         assert!(error.contains("slot/dependencis"), "{error}");

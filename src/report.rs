@@ -23,7 +23,7 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Command::Add(AddCommand::Service(args)) => args.json,
         Command::Update(args) => args.change.json,
         Command::Diff(args) => args.change.json,
-        Command::Completions { .. } => false,
+        Command::Completions { .. } | Command::Templates(_) => false,
         Command::Advise(args) => args.json,
     };
     // A project written but failing `--verify` is a failure of the command.
@@ -44,6 +44,11 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Ok(Outcome::Updated(applied) | Outcome::Diff(applied)) if json => println!("{}", applied_json(&applied)),
         Ok(Outcome::Updated(applied)) => print!("{}", updated_summary(&applied)),
         Ok(Outcome::Diff(applied)) => print!("{}", applied.diff),
+        Ok(Outcome::Exported { files, output }) => println!(
+            "Exported {files} templates to {}.\nEdit them, then: cargo archgen new NAME --templates {}",
+            output.display(),
+            output.display()
+        ),
         Ok(Outcome::Completions(script)) => print!("{script}"),
         Ok(Outcome::Advised(advised)) if json => println!("{}", advised_json(&advised)),
         Ok(Outcome::Advised(advised)) => print!("{}", advised_summary(&advised)),

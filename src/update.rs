@@ -3,7 +3,7 @@
 
 use clap::ValueEnum;
 
-use crate::answers::Answers;
+use crate::answers::{Answers, AnswersFile};
 use crate::change::{self, Applied, Options};
 use crate::cli::{ChangeArgs, DiffArgs, NewArgs, UpdateArgs};
 use crate::error::{Error, Result};
@@ -74,8 +74,11 @@ pub fn changed(before: &Answers, settings: &[String]) -> Result<Answers> {
             _ => return Err(invalid("there is no such answer", format!("the keys are {}", SETTINGS.join(", ")))),
         }
     }
-    let file = before.to_file();
-    Answers::resolve(&args, Some(&file), &mut Defaults)
+    // The custom templates stay those already read (their folder is relative to the project,
+    // not to where this runs).
+    let file = AnswersFile { templates: None, ..before.to_file() };
+    let after = Answers::resolve(&args, Some(&file), &mut Defaults)?;
+    Ok(Answers { templates: before.templates.clone(), ..after })
 }
 
 fn parse<T: ValueEnum>(value: &str, setting: &str) -> Result<T> {
