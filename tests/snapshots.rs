@@ -112,7 +112,9 @@ fn every_template_is_used_by_some_case() {
     loop {
         let before = used.len();
         for (name, file) in &partials {
-            if used.iter().any(|path| source(path).contains(&format!("{{{{> {name}}}}}"))) {
+            let placed =
+                |text: &str| text.contains(&format!("{{{{> {name}}}}}")) || text.contains(&format!("{{{{> {name} "));
+            if used.iter().any(|path| placed(source(path))) {
                 used.insert(file.path().to_owned());
             }
         }
