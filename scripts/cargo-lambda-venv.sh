@@ -17,6 +17,11 @@ python=${PYTHON:-python3}
 # Pinned so that results do not change under us; bump deliberately.
 want="cargo-lambda==1.9.2"
 
+# One caller at a time: a second one waits, then finds the venv made.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
+
 if [[ ! -x "$venv/bin/python" ]]; then
   echo "cargo-lambda-venv: creating $venv" >&2
   "$python" -m venv "$venv"

@@ -26,6 +26,12 @@ packages=(
   "checkov==3.3.30"
 )
 
+# One caller at a time (the slow tier's tests, the linters, the first CI run): a second one waits
+# and then finds the venv made, instead of installing into it at the same time.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
+
 if [[ ! -x "$venv/bin/python" ]]; then
   echo "lint-venv: creating $venv" >&2
   "$python" -m venv "$venv"

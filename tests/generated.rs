@@ -9,20 +9,17 @@
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
 mod common;
-use common::e2e::{self, Response, Server, build_and_test, free_port, postgres_server, psql};
+use common::e2e::{
+    self, MONOLITH_NONE, MONOLITH_POSTGRES, MONOLITH_SQLITE, Response, Server, free_port, postgres_server, psql,
+};
 
-const NAME: &str = "shop-api";
+/// The binary of every monolith case (`e2e::MONOLITH_*`).
 const BIN: &str = "shop-api";
-
-fn generate(db: &str) -> PathBuf {
-    e2e::generate(&format!("monolith-{db}"), NAME, &["--style", "monolith", "--db", db, "--ci", "none"])
-}
 
 /// Starts the generated binary on a free port, with `DATABASE_URL` when given.
 fn start(database_url: Option<&str>) -> Server {
@@ -143,9 +140,9 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_postgres_builds_tests_and_runs() {
-    let project = generate("postgres");
+    let project = MONOLITH_POSTGRES.project();
     let test_url = format!("{}/test", postgres_server());
-    build_and_test(&project, &[("DATABASE_URL", &test_url)]);
+    project.build_and_test(&[("DATABASE_URL", &test_url)]);
 
     let database = format!("archgen_e2e_{}", std::process::id());
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
@@ -185,29 +182,27 @@ fn monolith_postgres_builds_tests_and_runs() {
 
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
     psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
-    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_sqlite_builds_tests_and_runs() {
-    let project = generate("sqlite");
-    build_and_test(&project, &[]);
-    let url = format!("sqlite://{}/e2e.db?mode=rwc", project.display());
+    let project = MONOLITH_SQLITE.project();
+    project.build_and_test(&[]);
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/e2e.db?mode=rwc", db.path().display());
     run_binary(&["migrate"], &url);
     let server = start(Some(&url));
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
-    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_without_database_builds_tests_and_runs() {
-    let project = generate("none");
-    build_and_test(&project, &[]);
+    let project = MONOLITH_NONE.project();
+    project.build_and_test(&[]);
     let server = start(None);
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
-    let _ = std::fs::remove_dir_all(project);
 }

@@ -13,25 +13,18 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 mod common;
-use common::e2e::{self, Databases, Server, build_and_test, free_port, run_binary};
+use common::e2e::{Databases, MICROSERVICES_NATS, MICROSERVICES_NONE, Server, free_port, run_binary};
 
-const NAME: &str = "shop";
+/// The services of both cases (`e2e::MICROSERVICES_*`).
 const SERVICES: [&str; 2] = ["users", "orders"];
 
 fn nats_addr() -> String {
     std::env::var("ARCHGEN_TEST_NATS").unwrap_or_else(|_| "127.0.0.1:4222".into())
-}
-
-fn generate(events: &str) -> PathBuf {
-    let services = SERVICES.join(",");
-    let args = ["--style", "microservices", "--services", &services, "--events", events, "--ci", "none"];
-    e2e::generate(&format!("microservices-{events}"), NAME, &args)
 }
 
 /// A raw NATS protocol client (CONNECT, PUB, PING/PONG): publishes bypassing the services, so
@@ -139,12 +132,12 @@ fn gateway_env(ports: &[u16]) -> Vec<(String, String)> {
 #[test]
 #[ignore = "slow: builds and runs a generated workspace (needs PostgreSQL and NATS)"]
 fn microservices_with_nats_build_test_and_run() {
-    let project = generate("nats");
+    let project = MICROSERVICES_NATS.project();
     let run = std::process::id();
     let mut databases = Databases::default();
     let test_url = databases.create(format!("archgen_ms_test_{run}"));
     let nats_url = format!("nats://{}", nats_addr());
-    build_and_test(&project, &[("DATABASE_URL", &test_url), ("NATS_URL", &nats_url)]);
+    project.build_and_test(&[("DATABASE_URL", &test_url), ("NATS_URL", &nats_url)]);
 
     let namespace = Namespace(format!("e2e_{run}"));
     let events = [("NATS_URL".to_owned(), nats_url.clone()), ("EVENTS_NAMESPACE".to_owned(), namespace.0.clone())];
@@ -232,19 +225,18 @@ fn microservices_with_nats_build_test_and_run() {
     }
     drop(namespace);
     drop(databases);
-    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated workspace (needs PostgreSQL)"]
 fn microservices_without_events_build_test_and_run() {
-    let project = generate("none");
-    let lock = std::fs::read_to_string(project.join("Cargo.lock")).unwrap_or_default();
+    let project = MICROSERVICES_NONE.project();
+    let lock = std::fs::read_to_string(project.dir.join("Cargo.lock")).unwrap_or_default();
     let run = std::process::id();
     let mut databases = Databases::default();
     let test_url = databases.create(format!("archgen_ms_none_test_{run}"));
-    build_and_test(&project, &[("DATABASE_URL", &test_url)]);
-    let lock = if lock.is_empty() { std::fs::read_to_string(project.join("Cargo.lock")).unwrap() } else { lock };
+    project.build_and_test(&[("DATABASE_URL", &test_url)]);
+    let lock = if lock.is_empty() { std::fs::read_to_string(project.dir.join("Cargo.lock")).unwrap() } else { lock };
     assert!(!lock.contains("async-nats"), "--events none must not depend on async-nats");
 
     let ports = [free_port(), free_port()];
@@ -266,5 +258,4 @@ fn microservices_without_events_build_test_and_run() {
         assert!(service.terminate().success(), "unclean exit on SIGTERM");
     }
     drop(databases);
-    let _ = std::fs::remove_dir_all(project);
 }

@@ -17,9 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 mod common;
-use common::e2e::{self, Response, Server, free_port, http_bytes};
-
-const NAME: &str = "hardened-shop";
+use common::e2e::{self, MONOLITH_POSTGRES, Response, Server, free_port, http_bytes};
 
 /// A `PostgreSQL` cluster of our own: its data directory, port and postmaster PID.
 struct Cluster {
@@ -302,18 +300,15 @@ fn database_restart_is_a_503_then_recovers(server: &Server, cluster: &Cluster) {
 #[test]
 #[ignore = "slow: builds a generated project and runs it against a throwaway PostgreSQL cluster"]
 fn monolith_postgres_never_answers_500_to_bad_input_or_a_database_restart() {
-    let project = e2e::generate(
-        "monolith-postgres-resilience",
-        NAME,
-        &["--style", "monolith", "--db", "postgres", "--ci", "none"],
-    );
-    e2e::cargo(&project, &["build"], &[]);
+    // The case `generated.rs` builds and checks: this build finds it fresh.
+    let project = MONOLITH_POSTGRES.project();
+    project.build();
 
     let cluster = Cluster::init();
     let url = cluster.url();
-    e2e::run_binary(NAME, &["migrate"], &[("DATABASE_URL", &url)]);
+    e2e::run_binary(project.case.name, &["migrate"], &[("DATABASE_URL", &url)]);
     let server = Server::start(
-        NAME,
+        project.case.name,
         free_port(),
         &[("DATABASE_URL".to_owned(), url), ("DATABASE_MAX_CONNECTIONS".to_owned(), "10".to_owned())],
     );
@@ -324,5 +319,4 @@ fn monolith_postgres_never_answers_500_to_bad_input_or_a_database_restart() {
 
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
     drop(cluster);
-    let _ = std::fs::remove_dir_all(project);
 }

@@ -23,17 +23,16 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod common;
-use common::e2e::{self, Server, build_and_test, free_port, postgres_server, psql, shared_target};
+use common::e2e::{
+    self, AWS_LAMBDA_NONE, AWS_LAMBDA_POSTGRES, KNATIVE_NONE, KNATIVE_POSTGRES, Project, Server, free_port,
+    postgres_server, psql,
+};
 
+/// The project name of every serverless case (`e2e::AWS_LAMBDA_*`, `e2e::KNATIVE_*`).
 const NAME: &str = "shop-api";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn generate(platform: &str, db: &str) -> PathBuf {
-    let args = ["--style", "serverless", "--platform", platform, "--db", db, "--ci", "none"];
-    e2e::generate(&format!("serverless-{platform}-{db}"), NAME, &args)
 }
 
 /// `bin/cargo-lambda` from the venv made by scripts/cargo-lambda-venv.sh.
@@ -58,13 +57,14 @@ struct Watch {
 }
 
 impl Watch {
-    fn start(project: &Path, env: &[(&str, &str)]) -> Self {
+    /// Its builds run with the case's cargo environment, so they find the case's build fresh.
+    fn start(project: &Project, env: &[(&str, &str)]) -> Self {
         let cargo_lambda = cargo_lambda();
         let port = free_port();
         let mut cmd = Command::new(&cargo_lambda);
         cmd.args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
-            .current_dir(project)
-            .env("CARGO_TARGET_DIR", shared_target())
+            .current_dir(&project.dir)
+            .envs(project.cargo_env())
             .env_remove("RUSTFLAGS")
             .stdin(Stdio::null())
             .stdout(Stdio::null());
@@ -73,7 +73,7 @@ impl Watch {
         }
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().unwrap();
-        let watch = Self { child, port, project: project.to_owned(), cargo_lambda };
+        let watch = Self { child, port, project: project.dir.clone(), cargo_lambda };
         let deadline = Instant::now() + Duration::from_secs(120);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "cargo lambda watch did not listen within 120 s");
@@ -237,9 +237,9 @@ fn exercise_lambdas(project: &Path, watch: &Watch) {
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
-    let project = generate("aws-lambda", "postgres");
+    let project = AWS_LAMBDA_POSTGRES.project();
     let test_url = format!("{}/postgres", postgres_server());
-    build_and_test(&project, &[("DATABASE_URL", &test_url)]);
+    project.build_and_test(&[("DATABASE_URL", &test_url)]);
 
     let database = format!("archgen_sls_{}", std::process::id());
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
@@ -278,21 +278,19 @@ fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
             .unwrap();
         assert!(status.success(), "migrate failed");
     }
-    exercise_lambdas(&project, &watch);
+    exercise_lambdas(&project.dir, &watch);
     drop(watch);
     psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
-    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn serverless_aws_lambda_without_database_builds_tests_and_runs_under_cargo_lambda() {
-    let project = generate("aws-lambda", "none");
-    build_and_test(&project, &[]);
+    let project = AWS_LAMBDA_NONE.project();
+    project.build_and_test(&[]);
     let watch = Watch::start(&project, &[]);
-    exercise_lambdas(&project, &watch);
+    exercise_lambdas(&project.dir, &watch);
     drop(watch);
-    let _ = std::fs::remove_dir_all(project);
 }
 
 // ---- Knative: the api and worker binaries as their containers run them ----
@@ -504,10 +502,10 @@ fn check_knative_manifests(project: &Path, db: &str) {
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn serverless_knative_postgres_builds_tests_and_runs_as_containers_would() {
-    let project = generate("knative", "postgres");
+    let project = KNATIVE_POSTGRES.project();
     let test_url = format!("{}/postgres", postgres_server());
-    build_and_test(&project, &[("DATABASE_URL", &test_url)]);
-    check_knative_manifests(&project, "postgres");
+    project.build_and_test(&[("DATABASE_URL", &test_url)]);
+    check_knative_manifests(&project.dir, "postgres");
 
     let database = format!("archgen_knative_{}", std::process::id());
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
@@ -531,15 +529,14 @@ fn serverless_knative_postgres_builds_tests_and_runs_as_containers_would() {
     assert!(worker.terminate().success(), "unclean exit on SIGTERM");
     assert!(api.terminate().success(), "unclean exit on SIGTERM");
     psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
-    let _ = std::fs::remove_dir_all(project);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn serverless_knative_without_database_builds_tests_and_runs_as_containers_would() {
-    let project = generate("knative", "none");
-    build_and_test(&project, &[]);
-    check_knative_manifests(&project, "none");
+    let project = KNATIVE_NONE.project();
+    project.build_and_test(&[]);
+    check_knative_manifests(&project.dir, "none");
     let api = start(&format!("{NAME}-api"), &[]);
     exercise_knative_api(&api);
     // Without a database each process has its own store: the worker's answers (201, then 200
@@ -548,5 +545,4 @@ fn serverless_knative_without_database_builds_tests_and_runs_as_containers_would
     exercise_knative_worker(&worker, None);
     assert!(worker.terminate().success(), "unclean exit on SIGTERM");
     assert!(api.terminate().success(), "unclean exit on SIGTERM");
-    let _ = std::fs::remove_dir_all(project);
 }

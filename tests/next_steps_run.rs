@@ -14,13 +14,13 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use cargo_archgen::next_steps::ADMIN_URL;
-use common::e2e::{self, OwnPostgres};
-
-const NAME: &str = "shop";
+use common::e2e::{
+    self, AWS_LAMBDA_POSTGRES, Case, KNATIVE_POSTGRES, MICROSERVICES_NATS, MONOLITH_POSTGRES, MONOLITH_SQLITE,
+    OwnPostgres, Project,
+};
 
 /// Roles and databases this test creates on the machine's server, dropped at the end (even
 /// when the test fails).
@@ -51,22 +51,12 @@ impl Drop for Throwaway {
     }
 }
 
-/// Generates a project with the real binary and returns it with the steps it printed.
-fn generate(id: &str, args: &[&str]) -> (PathBuf, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("archgen-steps-{}", std::process::id())).join(id);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-    let output = Command::new(env!("CARGO_BIN_EXE_cargo-archgen"))
-        .args(["new", NAME])
-        .args(args)
-        .args(["--no-git", "--yes", "--output"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "generation failed: {}", String::from_utf8_lossy(&output.stderr));
-    let printed = String::from_utf8(output.stdout).unwrap();
+/// Generates a case with the real binary and returns it with the steps it printed. The case is
+/// the slow tier's (`e2e::Case`): the steps run in its kept directory, where the builds they
+/// make are the ones its own test made (fresh), and `cd` names where `new` generated it.
+fn generate(case: Case) -> (Project, Vec<String>) {
+    let project = case.project();
+    let printed = &project.stdout;
     let steps = printed
         .lines()
         .skip_while(|l| *l != "Next steps:")
@@ -74,8 +64,9 @@ fn generate(id: &str, args: &[&str]) -> (PathBuf, Vec<String>) {
         .take_while(|l| l.starts_with("  ") || *l == "Or, with Docker:")
         .map(str::trim)
         .collect::<Vec<_>>();
-    assert_eq!(steps.first().copied(), Some(format!("cd {}", dir.display()).as_str()), "{printed}");
-    (dir, steps[1..].iter().map(|s| (*s).to_owned()).collect())
+    assert_eq!(steps.first().copied(), Some(format!("cd {}", project.generated_at.display()).as_str()), "{printed}");
+    let steps = steps[1..].iter().map(|s| (*s).to_owned()).collect();
+    (project, steps)
 }
 
 /// How one case's steps run: the variables set right after the settings are loaded (or first),
@@ -143,13 +134,15 @@ fn script(steps: &[String], run: &Run<'_>) -> String {
     script
 }
 
-fn execute(project: &Path, steps: &[String], run: &Run<'_>) {
+/// Runs the steps in the case's directory with its cargo environment (the shared target, and the
+/// case's compiler: see `Project::cargo_env`), as `e2e` builds it.
+fn execute(project: &Project, steps: &[String], run: &Run<'_>) {
     let script = script(steps, run);
     eprintln!("==> [{}] the printed next steps:\n{}", run.id, steps.join("\n"));
     let output = Command::new("bash")
         .args(["-c", &script])
-        .current_dir(project)
-        .env("CARGO_TARGET_DIR", e2e::shared_target())
+        .current_dir(&project.dir)
+        .envs(project.cargo_env())
         .env_remove("RUSTFLAGS")
         .env_remove("DATABASE_URL")
         .stdin(Stdio::null())
@@ -256,7 +249,7 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_postgres_next_steps_run_as_printed() {
     let mut throwaway = Throwaway::default();
-    let (project, steps) = generate("monolith-postgres", &["--style", "monolith", "--db", "postgres", "--ci", "none"]);
+    let (project, steps) = generate(MONOLITH_POSTGRES);
     let port = e2e::free_port();
     let url = throwaway.url("monolith");
     let run = Run {
@@ -265,13 +258,13 @@ fn monolith_postgres_next_steps_run_as_printed() {
         probes: vec![(port, "/healthz"), (port, "/readyz")],
     };
     execute(&project, &steps, &run);
-    database_failures_are_clear(NAME, &["migrate"], &["db", "setup"]);
+    database_failures_are_clear(project.case.name, &["migrate"], &["db", "setup"]);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_sqlite_next_steps_run_as_printed() {
-    let (project, steps) = generate("monolith-sqlite", &["--style", "monolith", "--db", "sqlite", "--ci", "none"]);
+    let (project, steps) = generate(MONOLITH_SQLITE);
     let port = e2e::free_port();
     let run = Run {
         id: "monolith-sqlite",
@@ -279,17 +272,14 @@ fn monolith_sqlite_next_steps_run_as_printed() {
         probes: vec![(port, "/healthz"), (port, "/readyz")],
     };
     execute(&project, &steps, &run);
-    assert!(project.join("data/app.db").is_file(), "`db setup` did not create the database file");
+    assert!(project.dir.join("data/app.db").is_file(), "`db setup` did not create the database file");
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn microservices_next_steps_run_as_printed() {
     let mut throwaway = Throwaway::default();
-    let (project, steps) = generate(
-        "microservices",
-        &["--style", "microservices", "--services", "users,orders", "--events", "nats", "--ci", "none"],
-    );
+    let (project, steps) = generate(MICROSERVICES_NATS);
     let ports = free(3);
     let (users, orders) = (throwaway.url("users"), throwaway.url("orders"));
     let namespace = format!("nsr_{}", std::process::id());
@@ -319,10 +309,7 @@ fn microservices_next_steps_run_as_printed() {
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn aws_lambda_next_steps_run_as_printed() {
     let mut throwaway = Throwaway::default();
-    let (project, steps) = generate(
-        "aws-lambda",
-        &["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres", "--ci", "none"],
-    );
+    let (project, steps) = generate(AWS_LAMBDA_POSTGRES);
     let port = e2e::free_port();
     let url = throwaway.url("lambda");
     let run = Run {
@@ -331,15 +318,14 @@ fn aws_lambda_next_steps_run_as_printed() {
         probes: vec![(port, "/healthz"), (port, "/readyz")],
     };
     execute(&project, &steps, &run);
-    database_failures_are_clear(&format!("{NAME}-migrate"), &[], &["db", "setup"]);
+    database_failures_are_clear(&format!("{}-migrate", project.case.name), &[], &["db", "setup"]);
 }
 
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn knative_next_steps_run_as_printed() {
     let mut throwaway = Throwaway::default();
-    let (project, steps) =
-        generate("knative", &["--style", "serverless", "--platform", "knative", "--db", "postgres", "--ci", "none"]);
+    let (project, steps) = generate(KNATIVE_POSTGRES);
     let port = e2e::free_port();
     let url = throwaway.url("knative");
     let run = Run {
@@ -348,5 +334,5 @@ fn knative_next_steps_run_as_printed() {
         probes: vec![(port, "/healthz"), (port, "/readyz")],
     };
     execute(&project, &steps, &run);
-    database_failures_are_clear(&format!("{NAME}-api"), &["migrate"], &["db", "setup"]);
+    database_failures_are_clear(&format!("{}-api", project.case.name), &["migrate"], &["db", "setup"]);
 }

@@ -20,7 +20,9 @@ use serde_json::json;
 mod common;
 use common::e2e::{self, Databases, Server, cargo, free_port};
 
-const NAME: &str = "shop-api";
+/// Not a slow-tier case's name (`e2e::MONOLITH_POSTGRES`): this project is changed and rebuilt,
+/// and its crate must not share a build with the kept case's.
+const NAME: &str = "shop-rollout";
 const NEXT: &str = "20990101000000";
 
 /// Builds the project and keeps a copy of its binary at `dest`.

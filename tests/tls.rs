@@ -8,9 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::e2e::{self, OwnPostgres, Server, run_ok as run};
+use common::e2e::{self, MONOLITH_POSTGRES, OwnPostgres, Server, run_ok as run};
 
-const NAME: &str = "shop-tls";
+const NAME: &str = MONOLITH_POSTGRES.name;
 
 /// A CA and a server certificate it signed for `localhost` and 127.0.0.1.
 fn certificates(dir: &Path) -> PathBuf {
@@ -100,8 +100,9 @@ fn migrate(url: &str) -> (bool, String) {
 #[test]
 #[ignore = "slow: builds a generated project and runs a PostgreSQL cluster of its own (run by .ci/run)"]
 fn the_service_reaches_a_tls_only_database_and_verifies_it() {
-    let project = e2e::generate("tls", NAME, &["--style", "monolith", "--db", "postgres", "--ci", "none"]);
-    e2e::cargo(&project, &["build", "--locked"], &[]);
+    // The case `generated.rs` builds and checks: this build finds it fresh.
+    let project = MONOLITH_POSTGRES.project();
+    project.build();
 
     let dir = tempfile::Builder::new().prefix("archgen-tls-").tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();

@@ -1,7 +1,9 @@
 //! The end-to-end kit shared by the slow tiers: generate with the real binary, build and test in
 //! one shared target dir, start services, and talk HTTP and SQL to them.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -11,22 +13,30 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// Generates a project with the real binary into `$TMP/archgen-generated-<pid>/<id>`: outside this
-/// repository, so nothing of ours (rustfmt.toml, clippy.toml) applies to it.
+/// repository, so nothing of ours (rustfmt.toml, clippy.toml) applies to it. For a project a test
+/// changes (the rollout's next release); the slow tier's cases are [`Case::project`].
 pub fn generate(id: &str, name: &str, args: &[&str]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("archgen-generated-{}", std::process::id())).join(id);
+    generate_at(&std::env::temp_dir().join(format!("archgen-generated-{}", std::process::id())).join(id), name, args).0
+}
+
+/// Generates with the real binary into `dir` (replaced), returning it and what `new` printed.
+fn generate_at(dir: &Path, name: &str, args: &[&str]) -> (PathBuf, String) {
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
     }
-    let status = Command::new(env!("CARGO_BIN_EXE_cargo-archgen"))
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-archgen"))
         .args(["new", name])
         .args(args)
         .args(["--no-git", "--yes", "--output"])
-        .arg(&dir)
+        .arg(dir)
         .stdin(Stdio::null())
-        .status()
+        .stderr(Stdio::inherit())
+        .output()
         .unwrap();
-    assert!(status.success(), "generation failed: {args:?}");
-    dir
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    eprint!("{stdout}");
+    assert!(output.status.success(), "generation failed: {args:?}");
+    (dir.to_owned(), stdout)
 }
 
 pub fn shared_target() -> PathBuf {
@@ -38,28 +48,212 @@ pub fn postgres_server() -> String {
     std::env::var("ARCHGEN_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// `cargo ARGS` in `project`, building into the shared target; `envs` after the kit's own.
 pub fn cargo(project: &Path, args: &[&str], envs: &[(&str, &str)]) {
-    eprintln!("==> [{}] cargo {}", project.file_name().unwrap().to_string_lossy(), args.join(" "));
+    cargo_with(project, project.file_name().unwrap().to_string_lossy().as_ref(), args, &[], envs);
+}
+
+fn cargo_with(project: &Path, label: &str, args: &[&str], kit: &[(OsString, OsString)], envs: &[(&str, &str)]) {
+    let linted = if kit.is_empty() || args[0] == "fmt" { "" } else { "   (clippy-driver, -D warnings)" };
+    eprintln!("==> [{label}] cargo {}{linted}", args.join(" "));
     let status = Command::new(env!("CARGO"))
         .args(args)
         .current_dir(project)
         .env("CARGO_TARGET_DIR", shared_target())
-        .envs(envs.iter().copied())
         .env_remove("RUSTFLAGS")
+        .envs(kit.iter().map(|(k, v)| (k, v)))
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .status()
         .unwrap();
     assert!(status.success(), "`cargo {}` failed in {}", args.join(" "), project.display());
 }
 
-/// What every generated project must pass before it is run: rustfmt, a build, clippy with
-/// warnings as errors, and its own tests, all `--locked`: with exactly the dependency versions
-/// its generated Cargo.lock pins (`lockfiles/`).
-pub fn build_and_test(project: &Path, test_env: &[(&str, &str)]) {
-    cargo(project, &["fmt", "--check"], &[]);
-    cargo(project, &["build", "--locked", "--workspace"], &[]);
-    cargo(project, &["clippy", "--locked", "--workspace", "--all-targets", "--", "-D", "warnings"], &[]);
-    cargo(project, &["test", "--locked", "--workspace"], test_env);
+/// A generated project the slow tier builds, checks and runs: one per style × database (and
+/// events), shared by every test that needs it. The `new` arguments are the key: two tests
+/// that need the same project name the same `Case` and get the same build.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    /// Its directory, and the label of its `==> [id] cargo …` lines.
+    pub id: &'static str,
+    /// The project name given to `new` (its binaries are named after it).
+    pub name: &'static str,
+    /// `new`'s other arguments.
+    pub args: &'static [&'static str],
+}
+
+pub const MONOLITH_POSTGRES: Case = Case {
+    id: "monolith-postgres",
+    name: "shop-api",
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none"],
+};
+pub const MONOLITH_SQLITE: Case =
+    Case { id: "monolith-sqlite", name: "shop-api", args: &["--style", "monolith", "--db", "sqlite", "--ci", "none"] };
+pub const MONOLITH_NONE: Case =
+    Case { id: "monolith-none", name: "shop-api", args: &["--style", "monolith", "--db", "none", "--ci", "none"] };
+pub const MICROSERVICES_NATS: Case = Case {
+    id: "microservices-nats",
+    name: "shop",
+    args: &["--style", "microservices", "--services", "users,orders", "--events", "nats", "--ci", "none"],
+};
+pub const MICROSERVICES_NONE: Case = Case {
+    id: "microservices-none",
+    name: "shop",
+    args: &["--style", "microservices", "--services", "users,orders", "--events", "none", "--ci", "none"],
+};
+pub const AWS_LAMBDA_POSTGRES: Case = Case {
+    id: "serverless-aws-lambda-postgres",
+    name: "shop-api",
+    args: &["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres", "--ci", "none"],
+};
+pub const AWS_LAMBDA_NONE: Case = Case {
+    id: "serverless-aws-lambda-none",
+    name: "shop-api",
+    args: &["--style", "serverless", "--platform", "aws-lambda", "--db", "none", "--ci", "none"],
+};
+pub const KNATIVE_POSTGRES: Case = Case {
+    id: "serverless-knative-postgres",
+    name: "shop-api",
+    args: &["--style", "serverless", "--platform", "knative", "--db", "postgres", "--ci", "none"],
+};
+pub const KNATIVE_NONE: Case = Case {
+    id: "serverless-knative-none",
+    name: "shop-api",
+    args: &["--style", "serverless", "--platform", "knative", "--db", "none", "--ci", "none"],
+};
+
+/// Where the cases building into this shared target are kept, between tests and between runs:
+/// in the temp dir, outside this repository (whose rustfmt.toml, clippy.toml and Cargo.toml
+/// would apply to a project inside it), one directory per shared target.
+fn cases_root() -> PathBuf {
+    let target = shared_target();
+    let key: String =
+        target.to_string_lossy().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    std::env::temp_dir().join("archgen-cases").join(key.trim_matches('-'))
+}
+
+impl Case {
+    /// The case, generated afresh and synced into its kept directory: a file whose bytes did
+    /// not change keeps its modification time, so cargo finds what an earlier test (or run)
+    /// built from it fresh, and a file that changed (templates moved on) is rebuilt. Holds the
+    /// case's lock until dropped, so two tests never sync or build one case at once.
+    pub fn project(self) -> Project {
+        let root = cases_root();
+        std::fs::create_dir_all(&root).unwrap();
+        let lock = File::create(root.join(format!("{}.lock", self.id))).unwrap();
+        lock.lock().unwrap();
+        let staging = std::env::temp_dir().join(format!("archgen-generated-{}", std::process::id())).join(self.id);
+        let (generated_at, stdout) = generate_at(&staging, self.name, self.args);
+        let dir = root.join(self.id);
+        sync(&generated_at, &dir);
+        std::fs::remove_dir_all(&generated_at).unwrap();
+        // Cargo mixes the path of `RUSTC_WORKSPACE_WRAPPER` into the hash of a workspace's own
+        // crates: a wrapper path per case keeps this case's crates apart from any other
+        // project's of the same names (whose sources may be older than those artifacts, and
+        // would then be taken as fresh). Dependencies, built by plain rustc, stay shared.
+        let wrapper = root.join("wrappers").join(self.id).join("clippy-driver");
+        let driver = clippy_driver();
+        if std::fs::read_link(&wrapper).ok().as_ref() != Some(&driver) {
+            std::fs::create_dir_all(wrapper.parent().unwrap()).unwrap();
+            let _ = std::fs::remove_file(&wrapper);
+            std::os::unix::fs::symlink(driver, &wrapper).unwrap();
+        }
+        Project { case: self, dir, generated_at, stdout, wrapper, _lock: lock }
+    }
+}
+
+/// The toolchain's `clippy-driver`, beside the cargo that built these tests.
+fn clippy_driver() -> PathBuf {
+    let beside = Path::new(env!("CARGO")).with_file_name("clippy-driver");
+    assert!(beside.exists(), "no clippy-driver beside {} (rustup component add clippy)", env!("CARGO"));
+    beside
+}
+
+/// Makes `to` hold exactly the files of `from`, writing only the files whose bytes or
+/// permissions differ (and removing what `from` lacks), so unchanged files keep their times.
+fn sync(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(to).unwrap() {
+        let entry = entry.unwrap();
+        let source = from.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        let keep = std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_dir() == kind.is_dir() && !kind.is_symlink());
+        if !keep {
+            if kind.is_dir() {
+                std::fs::remove_dir_all(entry.path()).unwrap();
+            } else {
+                std::fs::remove_file(entry.path()).unwrap();
+            }
+        }
+    }
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            sync(&entry.path(), &target);
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let permissions = entry.metadata().unwrap().permissions();
+        if std::fs::read(&target).ok().as_ref() != Some(&bytes) {
+            std::fs::write(&target, &bytes).unwrap();
+        }
+        if std::fs::metadata(&target).unwrap().permissions() != permissions {
+            std::fs::set_permissions(&target, permissions).unwrap();
+        }
+    }
+}
+
+/// A slow-tier case, generated and kept (see [`Case::project`]).
+pub struct Project {
+    pub case: Case,
+    /// The kept directory every test of this case builds and runs in.
+    pub dir: PathBuf,
+    /// Where `new` generated it (what its output names), removed once synced into `dir`.
+    pub generated_at: PathBuf,
+    /// What `new` printed.
+    pub stdout: String,
+    wrapper: PathBuf,
+    _lock: File,
+}
+
+impl Project {
+    /// What every cargo command on this case runs with: the shared target, and clippy as the
+    /// workspace's compiler, warnings denied. Building is linting: clippy-driver is rustc with
+    /// clippy's lints, so the build's own compile of each crate (and each test target) is its
+    /// clippy pass too, and no separate check-mode compile of every dependency is needed.
+    pub fn cargo_env(&self) -> Vec<(OsString, OsString)> {
+        vec![
+            ("CARGO_TARGET_DIR".into(), shared_target().into()),
+            ("RUSTC_WORKSPACE_WRAPPER".into(), self.wrapper.clone().into()),
+            // clippy's own encoding of the arguments after `cargo clippy --`.
+            ("CLIPPY_ARGS".into(), "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into()),
+        ]
+    }
+
+    /// `cargo ARGS` in the project with [`Project::cargo_env`]; `envs` on top.
+    pub fn cargo(&self, args: &[&str], envs: &[(&str, &str)]) {
+        cargo_with(&self.dir, self.case.id, args, &self.cargo_env(), envs);
+    }
+
+    /// Its binaries, built `--locked` (fresh when an earlier test built this case).
+    pub fn build(&self) {
+        self.cargo(&["build", "--locked", "--workspace"], &[]);
+    }
+
+    /// What every generated project must pass before it is run: rustfmt; a build of its
+    /// libraries and binaries (the dependencies' features without dev-dependencies, as
+    /// `cargo build` and a release build see them); every target (tests, benches, examples)
+    /// compiled, with clippy's lints and warnings as errors (what `cargo clippy --all-targets
+    /// -- -D warnings` checks, in the compile the tests need anyway); then its own tests, which
+    /// compile nothing more. All `--locked`: with exactly the versions its generated Cargo.lock
+    /// pins (`lockfiles/`).
+    pub fn build_and_test(&self, test_env: &[(&str, &str)]) {
+        self.cargo(&["fmt", "--check"], &[]);
+        self.build();
+        self.cargo(&["test", "--locked", "--workspace", "--all-targets", "--no-run"], &[]);
+        self.cargo(&["test", "--locked", "--workspace"], test_env);
+    }
 }
 
 pub fn free_port() -> u16 {
