@@ -609,3 +609,71 @@ fn names_too_long_for_what_is_built_from_them_get_a_suggestion_that_fits() {
         assert!(run(suggestion).status.success(), "{what} {args:?}: suggestion {suggestion} refused");
     }
 }
+
+/// `update` under signals at random points: the project is as it was or fully updated, and
+/// after the next run no staging directory is left; an update undone with git leaves a base to
+/// merge against (the pristine commit whose answers the project holds again).
+#[test]
+fn signals_leave_an_update_undone_or_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let runs: u64 = std::env::var("SIGNAL_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(14);
+    let mut random = Seeded(std::env::var("SIGNAL_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(20));
+    archgen(dir).args(["new", "shop", "--ci", "github", "--output", "project"]).assert().success();
+    archgen(dir).args(["new", "shop", "--ci", "gitlab", "--output", "reference"]).assert().success();
+    let project = dir.join("project");
+    let before = without_git(snapshot(&project));
+    let after = without_git(snapshot(&dir.join("reference")));
+    let update = ["update", "--path", "project", "--set", "ci=gitlab"];
+    let spent = duration(dir, &update);
+    assert_eq!(without_git(snapshot(&project)), after, "an update equals a new project with the answers");
+    git_reset(&project);
+    let signals = ["TERM", "INT", "KILL", "HUP"];
+    for run in 0..runs {
+        let signal = signals[usize::try_from(run % 4).unwrap()];
+        let delay = Duration::from_micros(random.below(u64::try_from(spent.as_micros()).unwrap() * 3 / 2));
+        let (ok, ended) = interrupt(dir, &update, signal, delay);
+        eprintln!("update, {signal} after {delay:?}: {ended}");
+        if ended == "killed" {
+            archgen(dir).args(["update", "--path", "project", "--dry-run"]).assert().success();
+        }
+        let state = without_git(snapshot(&project));
+        if state == after {
+            git_reset(&project);
+        } else {
+            assert!(!ok, "run {run}: exit 0 but not updated");
+            assert_eq!(state, before, "run {run}: {signal} after {delay:?}: half-applied");
+        }
+        assert_eq!(staging_leftovers(&project), Vec::<String>::new(), "run {run}");
+    }
+}
+
+/// Two `update` runs at once: one applies, the other waits for it and then refuses, as the
+/// work tree is no longer clean; the project holds exactly one of the two.
+#[test]
+fn concurrent_updates_serialize() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    archgen(dir).args(["new", "shop", "--ci", "github", "--output", "shop"]).assert().success();
+    let children: Vec<_> = ["ci=gitlab", "ci=none"]
+        .iter()
+        .map(|setting| {
+            Process::new(BIN)
+                .current_dir(dir)
+                .env("GIT_CEILING_DIRECTORIES", dir)
+                .args(["update", "--path", "shop", "--set", setting])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outcomes: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let applied = outcomes.iter().filter(|o| o.status.success()).count();
+    assert_eq!(applied, 1, "exactly one applies");
+    let refused = outcomes.iter().find(|o| !o.status.success()).unwrap();
+    let (error, _) = one_line_error(&refused.stderr);
+    assert!(error.starts_with("error: the project has uncommitted work"), "{error}");
+    let recorded = fs::read_to_string(dir.join("shop/archgen.toml")).unwrap();
+    assert!(recorded.contains("ci = \"gitlab\"") != recorded.contains("ci = \"none\""), "{recorded}");
+}
