@@ -95,7 +95,8 @@ pub struct AddServiceArgs {
 
 const UPDATE_HELP: &str = "\
 Settings (--set KEY=VALUE, repeatable): ci=github|gitlab|none, db=… (where the style allows it),
-events=nats|none, services=a,b,c (microservices). Name, style and platform cannot change.
+events=nats|none, services=a,b,c (microservices), templates=DIR (custom templates, relative to
+the project; empty for the embedded ones only). Name, style and platform cannot change.
 
 Per file: untouched ones are replaced, edited ones merged, ones you deleted stay deleted, ones no
 longer generated are removed if unedited. The base is the pristine render kept in git

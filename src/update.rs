@@ -3,14 +3,17 @@
 
 use clap::ValueEnum;
 
+use std::path::Path;
+
 use crate::answers::{Answers, AnswersFile};
 use crate::change::{self, Applied, Options};
 use crate::cli::{ChangeArgs, DiffArgs, NewArgs, UpdateArgs};
 use crate::error::{Error, Result};
+use crate::overlay::Overlay;
 use crate::prompt::Defaults;
 
 /// The answers a project can change after `new`, as `--set` spells them.
-pub const SETTINGS: &[&str] = &["ci", "db", "events", "services"];
+pub const SETTINGS: &[&str] = &["ci", "db", "events", "services", "templates"];
 
 /// `update`.
 ///
@@ -35,15 +38,18 @@ pub fn diff(args: &DiffArgs) -> Result<Applied> {
 }
 
 fn run(args: &ChangeArgs, options: Options) -> Result<Applied> {
-    change::apply(&args.path, options, |before| changed(before, &args.settings))
+    change::apply(&args.path, options, |before| changed(before, &args.settings, &args.path))
 }
 
-/// `before` with `settings` (`KEY=VALUE`) applied and validated as `new` validates its flags.
+/// `before` with `settings` (`KEY=VALUE`) applied and validated as `new` validates its flags;
+/// `templates=DIR` is relative to the project at `root`, as `archgen.toml` records it (empty:
+/// the embedded templates only).
 ///
 /// # Errors
 /// A setting that is malformed, unknown, cannot change, or makes answers `new` would refuse.
-pub fn changed(before: &Answers, settings: &[String]) -> Result<Answers> {
+pub fn changed(before: &Answers, settings: &[String], root: &Path) -> Result<Answers> {
     let mut args = NewArgs::default();
+    let mut templates = before.templates.clone();
     for setting in settings {
         let invalid = |reason: &str, help: String| Error::InvalidSetting {
             setting: setting.clone(),
@@ -62,6 +68,8 @@ pub fn changed(before: &Answers, settings: &[String]) -> Result<Answers> {
             "db" => args.db = Some(parse(value, setting)?),
             "events" => args.events = Some(parse(value, setting)?),
             "services" => args.services = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
+            "templates" if value.is_empty() => templates = None,
+            "templates" => templates = Some(Overlay::load(&root.join(value), value.to_owned())?),
             "name" | "style" | "platform" => {
                 return Err(invalid(
                     "it is fixed when the project is made",
@@ -78,7 +86,7 @@ pub fn changed(before: &Answers, settings: &[String]) -> Result<Answers> {
     // not to where this runs).
     let file = AnswersFile { templates: None, ..before.to_file() };
     let after = Answers::resolve(&args, Some(&file), &mut Defaults)?;
-    Ok(Answers { templates: before.templates.clone(), ..after })
+    Ok(Answers { templates, ..after })
 }
 
 fn parse<T: ValueEnum>(value: &str, setting: &str) -> Result<T> {
@@ -108,7 +116,7 @@ mod tests {
 
     #[test]
     fn settings_change_the_answers_new_would_accept_and_refuse_the_rest() {
-        let after = changed(&monolith(), &["ci=gitlab".into(), "db=sqlite".into()]).unwrap();
+        let after = changed(&monolith(), &["ci=gitlab".into(), "db=sqlite".into()], Path::new(".")).unwrap();
         assert_eq!((after.ci, after.shape.db()), (Ci::Gitlab, Db::Sqlite));
         for (setting, code) in [
             ("ci", "invalid_setting"),
@@ -118,7 +126,7 @@ mod tests {
             ("events=nats", "unsupported_option"),
             ("services=a,b", "unsupported_option"),
         ] {
-            let error = changed(&monolith(), &[setting.into()]).unwrap_err();
+            let error = changed(&monolith(), &[setting.into()], Path::new(".")).unwrap_err();
             assert_eq!(error.code(), code, "{setting}: {error}");
             assert_eq!(error.exit_code(), 2, "{setting}");
         }

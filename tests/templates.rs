@@ -97,3 +97,21 @@ fn export_refuses_what_it_cannot_do() {
         predicate::str::starts_with("error: cannot use the custom templates at missing: it is not a directory\n"),
     );
 }
+
+#[test]
+fn templates_can_be_taken_up_and_dropped_by_update() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    archgen(dir).args(["new", "shop", "--output", "shop"]).assert().success();
+    fs::create_dir_all(dir.join("team/monolith/base")).unwrap();
+    fs::write(dir.join("team/monolith/base/CODEOWNERS"), "* @our-team\n").unwrap();
+    archgen(dir).args(["update", "--path", "shop", "--set", "templates=../team"]).assert().success();
+    assert_eq!(fs::read_to_string(dir.join("shop/CODEOWNERS")).unwrap(), "* @our-team\n");
+    let answers = fs::read_to_string(dir.join("shop/archgen.toml")).unwrap();
+    assert!(answers.contains("templates = \"../team\"\n"), "{answers}");
+    git(&dir.join("shop"), &["add", "-A"]);
+    git(&dir.join("shop"), &["commit", "-qm", "team templates"]);
+    archgen(dir).args(["update", "--path", "shop", "--set", "templates="]).assert().success();
+    assert!(!dir.join("shop/CODEOWNERS").exists(), "an unedited file no longer generated goes");
+    assert!(!fs::read_to_string(dir.join("shop/archgen.toml")).unwrap().contains("templates"));
+}
