@@ -18,6 +18,8 @@ Examples:
   cargo archgen new shop --style microservices --services users,orders,billing
   cargo archgen new shop --style serverless --platform knative --db none
   cargo archgen add service payments          # inside a generated microservices project
+  cargo archgen update --set ci=gitlab        # change an answer later (cargo archgen diff: preview)
+  cargo archgen templates export monolith/base --output team   # start your own templates
   cargo archgen advise --teams 1 --traffic mostly-idle --runs-on aws   # which style, and why";
 
 #[derive(Debug, Parser)]
@@ -35,8 +37,11 @@ pub enum Command {
     /// Add a part to a generated project (run inside it)
     #[command(subcommand)]
     Add(AddCommand),
-    /// Re-render the project with this cargo-archgen's templates and (changed) answers, merged
-    /// three-way into your files; needs a clean git work tree and leaves the result uncommitted
+    /// Take this cargo-archgen's templates, or changed answers, into a project (a three-way merge)
+    ///
+    /// Re-renders the project with this cargo-archgen's templates and the (changed) answers and
+    /// merges the result three-way into your files; needs a clean git work tree and leaves the
+    /// result uncommitted for review.
     #[command(after_help = UPDATE_HELP)]
     Update(UpdateArgs),
     /// Print, as a unified diff, what `update` with the same options would change
@@ -51,8 +56,10 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Recommend a style and options for your teams and system, with the reasons, the main
-    /// alternative and when to switch, and print the `new` command line to run
+    /// Recommend a style and options for your teams and system, with the reasons
+    ///
+    /// Recommends a style and options for your teams and system, with the reasons, the main
+    /// alternative and when to switch, and prints the `new` command line to run.
     #[command(after_help = ADVISE_HELP)]
     Advise(AdviseArgs),
 }
