@@ -3,33 +3,12 @@
 //! its file, line and column.
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
+mod common;
+
 use std::fs;
-use std::path::Path;
-use std::process::Command as Process;
 
-use assert_cmd::Command;
+use common::{archgen, git};
 use predicates::prelude::*;
-
-fn archgen(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("cargo-archgen"));
-    cmd.current_dir(dir)
-        .env("GIT_CEILING_DIRECTORIES", dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .timeout(std::time::Duration::from_secs(60));
-    cmd
-}
-
-fn git(project: &Path, args: &[&str]) {
-    let status = Process::new("git")
-        .current_dir(project)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
 
 #[test]
 fn an_override_changes_the_output_is_recorded_and_survives_update() {

@@ -3,36 +3,14 @@
 //! applies the template changes and respects deletions, and every refusal changes nothing.
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::Command as Process;
 
-use assert_cmd::Command;
+use common::{archgen, git};
 use predicates::prelude::*;
-
-fn archgen(dir: &Path) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("cargo-archgen"));
-    cmd.current_dir(dir)
-        .env("GIT_CEILING_DIRECTORIES", dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .timeout(std::time::Duration::from_secs(60));
-    cmd
-}
-
-fn git(project: &Path, args: &[&str]) -> String {
-    let output = Process::new("git")
-        .current_dir(project)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// Every file of the project but `.git`, path → contents.
 fn files(root: &Path) -> BTreeMap<String, String> {

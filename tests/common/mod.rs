@@ -57,3 +57,29 @@ pub fn case_id(answers: &Answers) -> String {
 }
 
 pub mod e2e;
+
+/// The real binary, run in `dir` as a user would: git config of its own (none), no repository
+/// above `dir` to discover.
+pub fn archgen(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("cargo-archgen"));
+    cmd.current_dir(dir)
+        .env("GIT_CEILING_DIRECTORIES", dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// `git ARGS` in `project` with a fixed identity; its stdout.
+pub fn git(project: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .current_dir(project)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
