@@ -81,7 +81,7 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// CRUD on one service through the gateway; returns the id of a record left in place.
+/// CRUD on one service through the gateway; returns the id of an item left in place.
 fn crud_through_gateway(gateway: &Server, service: &str) -> i64 {
     let base = format!("/api/v1/{service}");
     let unique = format!("{service}-{}", std::process::id());
