@@ -1,6 +1,8 @@
 //! The command line as a user meets it: messages, exit codes, and what is (not) written.
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -22,23 +24,7 @@ fn entries(dir: &Path) -> Vec<String> {
 }
 
 fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().is_some_and(|n| n == ".git") {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push((path.strip_prefix(root).unwrap().display().to_string(), fs::read(&path).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files(root).into_iter().collect()
 }
 
 #[test]

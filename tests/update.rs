@@ -12,25 +12,9 @@ use std::path::Path;
 use common::{archgen, git};
 use predicates::prelude::*;
 
-/// Every file of the project but `.git`, path → contents.
+/// Every file of the project but `.git`, path → text.
 fn files(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.file_name().is_some_and(|n| n == ".git") {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(relative, fs::read_to_string(&path).unwrap());
-            }
-        }
-    }
-    out
+    common::files(root).into_iter().map(|(path, body)| (path, String::from_utf8(body).unwrap())).collect()
 }
 
 fn new(dir: &Path, output: &str, args: &[&str]) {

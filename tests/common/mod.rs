@@ -70,6 +70,27 @@ pub fn archgen(dir: &std::path::Path) -> assert_cmd::Command {
     cmd
 }
 
+/// Every file of a project but its `.git`: path (`/`-separated) → contents.
+pub fn files(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
 /// `git ARGS` in `project` with a fixed identity; its stdout.
 pub fn git(project: &std::path::Path, args: &[&str]) -> String {
     let output = std::process::Command::new("git")
