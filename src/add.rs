@@ -1,17 +1,19 @@
-//! `add service`: grow a generated microservices project by one service — a front end of
-//! [`crate::change::apply`] whose change is "the answers plus this service".
+//! `add service` and `add resource`: grow a generated project by one service or resource —
+//! front ends of [`crate::change::apply`] whose change is "the answers plus this one".
 
 use std::path::PathBuf;
 
 use crate::change::{self, Change, Options};
-use crate::cli::AddServiceArgs;
+use crate::cli::{AddResourceArgs, AddServiceArgs};
 use crate::error::Result;
 
 /// The result of `add service`.
 #[derive(Debug)]
 pub struct Added {
     pub project: PathBuf,
-    pub service: String,
+    /// What was added: `service` or `resource`.
+    pub kind: &'static str,
+    pub name: String,
     pub answers: crate::answers::Answers,
     pub changes: Vec<Change>,
     pub dry_run: bool,
@@ -27,7 +29,27 @@ pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
     let applied = change::apply(&args.path, options, |before| before.with_service(&args.name))?;
     Ok(Added {
         project: applied.project,
-        service: args.name.clone(),
+        kind: "service",
+        name: args.name.clone(),
+        answers: applied.answers,
+        changes: applied.changes,
+        dry_run: applied.dry_run,
+    })
+}
+
+/// Adds a resource to the project at `args.path`.
+///
+/// # Errors
+/// Not a generated project, an invalid spec or a taken name, files that cannot be merged
+/// (nothing is changed then), or an I/O failure.
+pub fn add_resource(args: &AddResourceArgs) -> Result<Added> {
+    let options = Options { dry_run: args.dry_run, ..Options::default() };
+    let spec = format!("{} {}", args.name, args.fields.join(" "));
+    let applied = change::apply(&args.path, options, |before| before.with_resource(&spec))?;
+    Ok(Added {
+        project: applied.project,
+        kind: "resource",
+        name: args.name.clone(),
         answers: applied.answers,
         changes: applied.changes,
         dry_run: applied.dry_run,

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::names::Names;
 use crate::overlay::Overlay;
 use crate::prompt::Prompter;
+use crate::resources::Resource;
 
 /// The file name under which a generated project records its answers.
 pub const FILE_NAME: &str = "archgen.toml";
@@ -38,6 +39,9 @@ pub struct AnswersFile {
     /// A folder of custom templates overlaid on the embedded ones, relative to the project.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub templates: Option<String>,
+    /// The resources, as specs (`products name:string price:decimal`; see [`crate::resources`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<String>>,
     /// The folder the file was read from, which `templates` is relative to.
     #[serde(skip)]
     pub read_from: Option<PathBuf>,
@@ -223,6 +227,8 @@ pub struct Answers {
     pub shape: Shape,
     /// Custom templates overlaid on the embedded ones (`--templates DIR`).
     pub templates: Option<Overlay>,
+    /// The resources, in order: at least one (in microservices, at least one per service).
+    pub resources: Vec<Resource>,
 }
 
 /// The databases each style supports, default first.
@@ -283,6 +289,8 @@ impl Answers {
             db: args.db.or(file.db),
         };
         let shape = shape(style, given, &names, prompter)?;
+        let specs = if args.resources.is_empty() { file.resources.unwrap_or_default() } else { args.resources.clone() };
+        let resources = crate::resources::resolve(&specs, shape.style())?;
         let ci = pick(args.ci.or(file.ci), Ci::value_variants(), prompter, "CI provider")?;
         let templates = match (&args.templates, &file.templates) {
             (Some(dir), _) => Some(Overlay::load(dir, dir.display().to_string())?),
@@ -292,7 +300,7 @@ impl Answers {
             }
             (None, None) => None,
         };
-        Ok(Self { name, names, ci, shape, templates })
+        Ok(Self { name, names, ci, shape, templates, resources })
     }
 
     /// The templates the project renders from: the embedded ones, or those with its overlay.
@@ -327,6 +335,17 @@ impl Answers {
         Ok(Self { shape, ..self.clone() })
     }
 
+    /// These answers with one more resource (for `add resource`).
+    ///
+    /// # Errors
+    /// An invalid spec, a taken name, or a style that takes no resources yet.
+    pub fn with_resource(&self, spec: &str) -> Result<Self> {
+        let mut specs: Vec<String> = self.resources.iter().map(ToString::to_string).collect();
+        specs.push(spec.to_owned());
+        let resources = crate::resources::resolve(&specs, self.style())?;
+        Ok(Self { resources, ..self.clone() })
+    }
+
     /// The answers as recorded in the generated project.
     #[must_use]
     pub fn to_file(&self) -> AnswersFile {
@@ -341,6 +360,7 @@ impl Answers {
             events: self.shape.events(),
             platform: self.shape.platform(),
             templates: self.templates.as_ref().map(|overlay| overlay.recorded.clone()),
+            resources: Some(self.resources.iter().map(ToString::to_string).collect()),
             read_from: None,
         }
     }
@@ -377,12 +397,26 @@ impl Answers {
         line.push_str(self.shape.db().name());
         line.push_str(" --ci ");
         line.push_str(self.ci.name());
+        if !self.has_default_resources() {
+            for resource in &self.resources {
+                line.push_str(" --resource ");
+                line.push_str(&shell_quote(&resource.to_string()));
+            }
+        }
         if let Some(dir) = output.filter(|dir| *dir != Path::new(&self.name)) {
             line.push_str(" --output ");
             line.push_str(&shell_quote(&dir.display().to_string()));
         }
         line.push_str(" --yes");
         line
+    }
+}
+
+impl Answers {
+    /// Whether the resources are those the project gets when it names none.
+    #[must_use]
+    pub fn has_default_resources(&self) -> bool {
+        crate::resources::resolve(&[], self.style()).is_ok_and(|defaults| defaults == self.resources)
     }
 }
 

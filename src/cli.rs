@@ -69,6 +69,40 @@ pub enum AddCommand {
     /// Add a service to a generated microservices project: crate, workspace member, gateway
     /// route, compose entry, Kubernetes manifests, CI matrix entry and docs
     Service(AddServiceArgs),
+    /// Add a resource: migration, domain type with validation, repository, `/api/v1/NAME` CRUD
+    /// handlers and tests, e.g. `add resource products name:string price:float`
+    #[command(after_help = RESOURCE_HELP)]
+    Resource(AddResourceArgs),
+}
+
+const RESOURCE_HELP: &str = "\
+Field types: string (at most 255 characters), text (at most 10,000), int, bigint, bool, float,
+date, timestamp (decimal, uuid and json are planned). `name:text?` makes a field optional (null when left out); `sku:string:unique`
+makes it unique (a duplicate is a 409). Every resource also has id, created_at and updated_at.
+
+Examples:
+  cargo archgen add resource products name:string price:float sku:string:unique note:text?
+  cargo archgen add resource line_items quantity:int unit_price:float ordered_on:date
+
+Monolith projects only, so far: the serverless and microservices code is written around the
+example `items`.";
+
+#[derive(Debug, Args)]
+pub struct AddResourceArgs {
+    /// Resource name, plural snake_case: the table and `/api/v1/NAME`, e.g. `products`
+    pub name: String,
+    /// Fields, each FIELD:TYPE with an optional `?` (optional) and `:unique`
+    #[arg(value_name = "FIELD:TYPE", required = true)]
+    pub fields: Vec<String>,
+    /// The generated project (the directory holding `archgen.toml`)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub path: PathBuf,
+    /// List the files that would change, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result (or the error) as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +210,11 @@ pub struct NewArgs {
     /// Serverless only: where the functions run [default: aws-lambda]
     #[arg(long, value_enum)]
     pub platform: Option<Platform>,
+    /// A resource: its name, then FIELD:TYPE pairs (`?` optional, `:unique`), e.g.
+    /// 'products name:string price:float sku:string:unique note:text?'. Repeatable; monolith
+    /// only so far [default: the example 'items name:string:unique description:text?']
+    #[arg(long = "resource", value_name = "SPEC")]
+    pub resources: Vec<String>,
     /// Directory to create the project in [default: ./NAME]
     #[arg(long, short, value_name = "DIR")]
     pub output: Option<PathBuf>,

@@ -1,7 +1,11 @@
 //! The one typed context every template renders from. Templates read fields; they never compute,
 //! so every derived value (case variants, flags per option) is precomputed here.
 
+mod resource;
+
 use serde::Serialize;
+
+pub use resource::{FieldContext, ResourceContext};
 
 use crate::answers::Answers;
 use crate::cli::{Choice, Ci, Db, Events, Platform};
@@ -28,6 +32,21 @@ pub struct Context {
     pub service: Option<ServiceContext>,
     pub events: EventsContext,
     pub platform: PlatformContext,
+    /// Every resource in order (microservices: the example, whose domain type every service
+    /// stores).
+    pub resources: Vec<ResourceContext>,
+    /// The resources' names sorted as rustfmt sorts module declarations and imports: by
+    /// singular (the domain modules) and by plural (the handlers' and repositories' modules).
+    pub by_singular: Vec<resource::ResourceNames>,
+    pub by_plural: Vec<resource::ResourceNames>,
+    /// The first resource: the one the docs and the generic tests (metrics, body limits,
+    /// readiness) use as their example.
+    pub example: resource::ResourceNames,
+    /// The resource a per-resource template is rendered for; absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceContext>,
+    /// The crates the resources' field types need.
+    pub uses: crate::resources::Uses,
     /// What the project's features put in its composition roots: filled by [`crate::render`].
     pub slots: Slots,
 }
@@ -250,6 +269,12 @@ impl Context {
         let db = answers.shape.db();
         let ci = answers.ci;
         let (services, events, platform) = (answers.shape.services(), answers.shape.events(), answers.shape.platform());
+        let resources: Vec<ResourceContext> = answers
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(index, resource)| ResourceContext::new(resource, index, db))
+            .collect();
         Self {
             archgen_version: env!("CARGO_PKG_VERSION"),
             rust_version: RUST_VERSION,
@@ -312,6 +337,12 @@ impl Context {
                 aws_lambda: platform == Some(Platform::AwsLambda),
                 knative: platform == Some(Platform::Knative),
             },
+            uses: crate::resources::Uses::of(&answers.resources),
+            by_singular: resource::sorted(&resources, |r| &r.singular.snake),
+            by_plural: resource::sorted(&resources, |r| &r.plural.snake),
+            example: resource::example(&resources),
+            resources,
+            resource: None,
             slots: Slots::default(),
         }
     }

@@ -12,6 +12,9 @@ pub enum Error {
     #[error("invalid service name \"{}\": {}", echo(name), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidService { name: String, reason: String, suggestion: String },
 
+    #[error("invalid resource \"{spec}\": {reason}")]
+    InvalidResource { spec: String, reason: String, help: String },
+
     #[error("{count} services given; a project can have at most {max}")]
     TooManyServices { count: usize, max: usize },
 
@@ -105,6 +108,7 @@ impl Error {
         match self {
             Self::InvalidName { suggestion, .. } => format!("pick another name, e.g. \"{suggestion}\""),
             Self::InvalidService { suggestion, .. } => format!("pick another service name, e.g. \"{suggestion}\""),
+            Self::InvalidResource { help, .. } => help.clone(),
             Self::TooManyServices { max, .. } => {
                 format!("give at most {max} services; split a larger system into several projects")
             }
@@ -171,6 +175,7 @@ impl Error {
         match self {
             Self::InvalidName { .. }
             | Self::InvalidService { .. }
+            | Self::InvalidResource { .. }
             | Self::UnsupportedOption { .. }
             | Self::MissingName
             | Self::TooManyServices { .. }
@@ -191,6 +196,7 @@ impl Error {
         match self {
             Self::InvalidName { .. } => "invalid_name",
             Self::InvalidService { .. } => "invalid_service",
+            Self::InvalidResource { .. } => "invalid_resource",
             Self::TooManyServices { .. } => "too_many_services",
             Self::AnswersNotAFile { .. } => "answers_not_a_file",
             Self::AnswersTooLarge { .. } => "answers_too_large",

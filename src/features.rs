@@ -31,7 +31,7 @@ use serde::Deserialize;
 use crate::answers::{Answers, Shape};
 use crate::cli::{Choice, Db, Events, Platform, Style};
 use crate::error::{Error, Result};
-use crate::plan::{Layer, TEMPLATES};
+use crate::plan::{Layer, Per, TEMPLATES};
 
 /// What a feature says about itself in its `feature.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -86,12 +86,15 @@ impl Feature {
         let style = answers.style();
         let mut layers = Vec::new();
         for base in self.bases(answers) {
-            for (folder, per_service, prefix) in
-                [("code", false, code_root(style)), ("files", false, ""), ("service", true, "")]
+            for (folder, per, prefix) in [
+                ("code", Per::Project, code_root(style)),
+                ("files", Per::Project, ""),
+                ("service", Per::Service, ""),
+            ]
             {
                 let dir = format!("{base}/{folder}");
                 if self.root.get_dir(&dir).is_some() {
-                    layers.push(Layer { root: self.root, dir, prefix, per_service });
+                    layers.push(Layer { root: self.root, dir, prefix, per });
                 }
             }
         }

@@ -24,6 +24,7 @@ pub mod prompt;
 pub mod render;
 pub mod report;
 pub mod repository;
+pub mod resources;
 pub mod update;
 pub mod vcs;
 pub mod verify;
@@ -75,6 +76,9 @@ pub fn run(cli: &cli::Cli) -> Result<Outcome> {
         cli::Command::New(args) => new_project(args, prompt::for_session(args).as_mut()),
         cli::Command::Add(cli::AddCommand::Service(args)) => {
             add::add_service(args).map(|a| Outcome::Added(Box::new(a)))
+        }
+        cli::Command::Add(cli::AddCommand::Resource(args)) => {
+            add::add_resource(args).map(|a| Outcome::Added(Box::new(a)))
         }
         cli::Command::Update(args) => update::update(args).map(|a| Outcome::Updated(Box::new(a))),
         cli::Command::Diff(args) => update::diff(args).map(|a| Outcome::Diff(Box::new(a))),

@@ -27,21 +27,60 @@ pub struct Layer {
     pub root: &'static Dir<'static>,
     /// The folder, inside `root`.
     pub dir: String,
-    /// Prepended to every output path, e.g. `crates/core/src/`.
+    /// Prepended to every output path, e.g. `crates/core/src/` (rendered, like the paths).
     pub prefix: &'static str,
-    pub per_service: bool,
+    pub per: Per,
+}
+
+/// How often a layer is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Per {
+    Project,
+    /// Once per service, with `service` in the context.
+    Service,
+    /// Once per resource, with `resource` (and in microservices its owner as `service`).
+    Resource,
 }
 
 impl Layer {
     fn once(dir: impl Into<String>) -> Self {
-        Self { root: &TEMPLATES, dir: dir.into(), prefix: "", per_service: false }
+        Self { root: &TEMPLATES, dir: dir.into(), prefix: "", per: Per::Project }
     }
     fn per_service(dir: impl Into<String>) -> Self {
-        Self { root: &TEMPLATES, dir: dir.into(), prefix: "", per_service: true }
+        Self { root: &TEMPLATES, dir: dir.into(), prefix: "", per: Per::Service }
     }
     fn mounted(dir: impl Into<String>, prefix: &'static str) -> Self {
-        Self { root: &TEMPLATES, dir: dir.into(), prefix, per_service: false }
+        Self { root: &TEMPLATES, dir: dir.into(), prefix, per: Per::Project }
     }
+    fn per_resource(dir: &str, prefix: &'static str) -> Self {
+        Self { root: &TEMPLATES, dir: format!("resource/{dir}"), prefix, per: Per::Resource }
+    }
+}
+
+/// Where a style puts each part of a resource: its code root (domain, repository), its
+/// handlers, its migrations and its integration tests.
+struct ResourceMounts {
+    code: &'static str,
+    http: &'static str,
+    migrations: &'static str,
+    tests: &'static str,
+}
+
+/// The per-resource layers (`templates/resource/…`): every resource's domain type, handlers,
+/// storage for the project's database, migration and tests.
+fn resource_layers(mounts: &ResourceMounts, db: Db) -> Vec<Layer> {
+    let mut layers = vec![
+        Layer::per_resource("domain", mounts.code),
+        Layer::per_resource("http", mounts.http),
+        Layer::per_resource("tests", mounts.tests),
+    ];
+    match db {
+        Db::Postgres => layers.push(Layer::per_resource("migration-postgres", mounts.migrations)),
+        Db::Sqlite => layers.push(Layer::per_resource("migration-sqlite", mounts.migrations)),
+        Db::None => {}
+    }
+    layers.push(Layer::per_resource(if db == Db::None { "memory" } else { "sqlx" }, mounts.code));
+    layers
 }
 
 /// The application core that the monolith and the serverless functions share: the HTTP layer
@@ -101,6 +140,8 @@ pub struct FileSpec {
     pub render: bool,
     /// For a per-service layer: the index of the service it is rendered for.
     pub service: Option<usize>,
+    /// For a per-resource layer: the index of the resource it is rendered for.
+    pub resource: Option<usize>,
     pub layer: String,
 }
 
@@ -166,6 +207,10 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_TEST_POSTGRES, "tests/api/db/"));
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
+            layers.extend(resource_layers(
+                &ResourceMounts { code: "src/", http: "src/http/", migrations: "migrations/", tests: "tests/api/" },
+                db,
+            ));
             layers.extend(ci_layer("monolith", answers.ci));
         }
         Shape::Microservices { .. } => {
@@ -184,8 +229,11 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 root: &TEMPLATES,
                 dir: MIGRATIONS_BUILD.into(),
                 prefix: "services/{{service.kebab}}/",
-                per_service: true,
+                per: Per::Service,
             });
+            // The example's domain type, which every service stores (its own handlers, storage
+            // and tables are the service's).
+            layers.push(Layer::per_resource("domain", "crates/common/src/"));
             layers.extend(ci_layer("microservices", answers.ci));
         }
         &Shape::Serverless { platform, postgres } => {
@@ -215,6 +263,15 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             if postgres && platform == Platform::Knative {
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
+            layers.extend(resource_layers(
+                &ResourceMounts {
+                    code: "crates/core/src/",
+                    http: "crates/core/src/http/",
+                    migrations: "crates/core/migrations/",
+                    tests: "crates/core/tests/api/",
+                },
+                if postgres { Db::Postgres } else { Db::None },
+            ));
             layers.extend(ci_layer(platform_dir, answers.ci));
         }
     }
@@ -245,8 +302,11 @@ pub fn plan_with(answers: &Answers, features: &[Feature]) -> Result<Vec<FileSpec
         let mut sources = Vec::new();
         collect(dir, &mut sources);
         sources.sort_by_key(|f| f.path());
-        let instances: Vec<Option<usize>> =
-            if layer.per_service { (0..answers.shape.services().len()).map(Some).collect() } else { vec![None] };
+        let instances: Vec<(Option<usize>, Option<usize>)> = match layer.per {
+            Per::Project => vec![(None, None)],
+            Per::Service => (0..answers.shape.services().len()).map(|i| (Some(i), None)).collect(),
+            Per::Resource => (0..answers.resources.len()).map(|i| (None, Some(i))).collect(),
+        };
         for source in sources {
             let relative = source
                 .path()
@@ -257,8 +317,15 @@ pub fn plan_with(answers: &Answers, features: &[Feature]) -> Result<Vec<FileSpec
                 Some(stripped) => (format!("{}{stripped}", layer.prefix), true),
                 None => (format!("{}{relative}", layer.prefix), false),
             };
-            for &service in &instances {
-                files.push(FileSpec { source, output: output.clone(), render, service, layer: layer.dir.clone() });
+            for &(service, resource) in &instances {
+                files.push(FileSpec {
+                    source,
+                    output: output.clone(),
+                    render,
+                    service,
+                    resource,
+                    layer: layer.dir.clone(),
+                });
             }
         }
     }

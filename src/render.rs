@@ -63,9 +63,24 @@ pub fn render_with(answers: &Answers, features: &[Feature]) -> Result<Tree> {
         })
         .collect::<Result<Vec<_>>>()?;
     fill_slots(features, answers, &mut root, &mut per_service)?;
+    // A resource's context: the project's, with the resource.
+    let per_resource = context
+        .resources
+        .iter()
+        .map(|resource| {
+            let mut value = root.clone();
+            if let Some(object) = value.as_object_mut() {
+                object.insert("resource".into(), serde_json::to_value(resource).map_err(invalid)?);
+            }
+            Ok(value)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let wrap = |value: serde_json::Value| handlebars::Context::wraps(value).map_err(|e| Error::Template(e.to_string()));
-    let contexts =
-        Contexts { root: wrap(root)?, per_service: per_service.into_iter().map(wrap).collect::<Result<Vec<_>>>()? };
+    let contexts = Contexts {
+        root: wrap(root)?,
+        per_service: per_service.into_iter().map(wrap).collect::<Result<Vec<_>>>()?,
+        per_resource: per_resource.into_iter().map(wrap).collect::<Result<Vec<_>>>()?,
+    };
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(4);
     let shares = share_out(&files, threads);
     let rendered: Vec<Result<Vec<Rendered<'_>>>> = std::thread::scope(|scope| {
@@ -98,11 +113,15 @@ pub fn render_with(answers: &Answers, features: &[Feature]) -> Result<Tree> {
 struct Contexts {
     root: handlebars::Context,
     per_service: Vec<handlebars::Context>,
+    per_resource: Vec<handlebars::Context>,
 }
 
 impl Contexts {
     fn of(&self, spec: &FileSpec) -> &handlebars::Context {
-        spec.service.and_then(|i| self.per_service.get(i)).unwrap_or(&self.root)
+        spec.resource
+            .and_then(|i| self.per_resource.get(i))
+            .or_else(|| spec.service.and_then(|i| self.per_service.get(i)))
+            .unwrap_or(&self.root)
     }
 }
 

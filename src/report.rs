@@ -21,6 +21,7 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
     let json = match &cli.command {
         Command::New(args) => args.json,
         Command::Add(AddCommand::Service(args)) => args.json,
+        Command::Add(AddCommand::Resource(args)) => args.json,
         Command::Update(args) => args.change.json,
         Command::Diff(args) => args.change.json,
         Command::Completions { .. } | Command::Templates(_) => false,
@@ -202,7 +203,7 @@ fn added_json(a: &Added) -> serde_json::Value {
         "ok": true,
         "dry_run": a.dry_run,
         "path": a.project.display().to_string(),
-        "service": a.service,
+        a.kind: a.name,
         "answers": a.answers.to_file(),
         "changes": a.changes,
     })
@@ -211,14 +212,20 @@ fn added_json(a: &Added) -> serde_json::Value {
 fn added_summary(a: &Added) -> String {
     let mut out = String::new();
     let verb = if a.dry_run { "Would add" } else { "Added" };
-    let _ = writeln!(out, "{verb} service `{}` to {} ({} files):", a.service, a.project.display(), a.changes.len());
+    let _ = writeln!(out, "{verb} {} `{}` to {} ({} files):", a.kind, a.name, a.project.display(), a.changes.len());
     for change in &a.changes {
         let _ = writeln!(out, "  {:<22}  {}", kind(change.kind), change.path);
     }
     if a.dry_run {
         let _ = writeln!(out, "Nothing was changed (--dry-run).");
+    } else if a.kind == "resource" {
+        let _ = writeln!(
+            out,
+            "\nNext steps:\n  cargo build && cargo test   # the resource's own tests included\n  review the migration, \
+             then apply it as you deploy (`migrate`; the app refuses to serve an older schema)"
+        );
     } else {
-        let package = a.service.replace('_', "-");
+        let package = a.name.replace('_', "-");
         let setup = format!("cargo run -p {package} -- db setup --admin-url {}", crate::next_steps::ADMIN_URL);
         let _ = writeln!(
             out,

@@ -72,7 +72,8 @@ fn command_line(shape: &Shape, ci: Ci, names: Option<&Names>) -> Result<String> 
         // Only the name is printed; the placeholder is no valid name, so it stands in.
         None => (PLACEHOLDER.to_owned(), Names::new("app")?),
     };
-    Ok(Answers { name, names, ci, shape: shape.clone(), templates: None }.command_line(None))
+    let resources = crate::resources::resolve(&[], shape.style())?;
+    Ok(Answers { name, names, ci, shape: shape.clone(), templates: None, resources }.command_line(None))
 }
 
 fn count(prompter: &mut dyn Prompter, question: Question, given: Option<u16>) -> Result<Option<u16>> {

@@ -7,7 +7,7 @@
 use super::Error;
 
 /// A trimmed text field of 1 to `max_chars` characters.
-pub(crate) fn required(field: &str, value: &str, max_chars: usize) -> Result<String, Error> {
+pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, Error> {
     let value = value.trim();
     let chars = value.chars().count();
     if chars == 0 || chars > max_chars {
@@ -20,7 +20,7 @@ pub(crate) fn required(field: &str, value: &str, max_chars: usize) -> Result<Str
 }
 
 /// An optional trimmed text field of at most `max_chars` characters; absent or blank is `None`.
-pub(crate) fn optional(
+pub fn optional(
     field: &str,
     value: Option<&str>,
     max_chars: usize,
