@@ -79,11 +79,16 @@ pub struct Slots {
     /// styles at the end).
     pub env: String,
     /// docker-compose: services beside the app's, volumes, and the environment and
-    /// `depends_on` entries of every app service.
+    /// `depends_on` entries of every app service. The monolith also places comment lines at
+    /// the top of the file, after the command that starts the stack (what it runs, in order),
+    /// and `volumes` entries of every service that runs the app's image; it writes a
+    /// `depends_on:` or `volumes:` key only when a feature gives it entries.
+    pub compose_header: String,
     pub compose_services: String,
     pub compose_volumes: String,
     pub compose_app_environment: String,
     pub compose_app_depends_on: String,
+    pub compose_app_volumes: String,
     /// Kubernetes: `data` of the app's `ConfigMap` (each service's, in microservices), and egress
     /// rules of its `NetworkPolicy`.
     pub k8s_app_config: String,

@@ -173,7 +173,7 @@ fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts, answers: &Answe
                     let template = crate::compile::compile(utf8(spec)?, name.clone()).map_err(|e| at(spec, &e))?;
                     registry.register_template(&name, template);
                 }
-                registry.render_with_context(&name, context).map_err(|e| at(spec, &e))?
+                blank_lines_unindented(registry.render_with_context(&name, context).map_err(|e| at(spec, &e))?)
             } else {
                 utf8(spec)?.to_owned()
             };
@@ -181,6 +181,18 @@ fn render_share<'a>(share: &[&'a FileSpec], contexts: &Contexts, answers: &Answe
             Ok((spec, path, body))
         })
         .collect()
+}
+
+/// Handlebars indents every line of a partial placed on an indented line, blank ones too, so a
+/// blank line inside a slot's fragment (between two compose services, say) would end in spaces.
+/// No template has a line of spaces only, so each such line is a fragment's blank line: made
+/// blank again.
+fn blank_lines_unindented(body: String) -> String {
+    let spaces_only = |line: &str| line.bytes().all(|b| b == b' ');
+    if !body.split('\n').any(|line| !line.is_empty() && spaces_only(line)) {
+        return body;
+    }
+    body.split('\n').map(|line| if spaces_only(line) { "" } else { line }).collect::<Vec<_>>().join("\n")
 }
 
 fn template_name(spec: &FileSpec) -> String {
@@ -359,10 +371,12 @@ mod tests {
         ("routes", &["monolith", "aws-lambda", "knative"]),
         ("on_create", &["monolith", "aws-lambda", "knative"]),
         ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("compose_header", &["monolith"]),
         ("compose_services", &["monolith", "microservices"]),
         ("compose_volumes", &["monolith", "microservices"]),
         ("compose_app_environment", &["monolith", "microservices"]),
         ("compose_app_depends_on", &["monolith", "microservices"]),
+        ("compose_app_volumes", &["monolith"]),
         ("k8s_app_config", &["monolith", "microservices", "knative"]),
         ("k8s_app_egress", &["monolith", "microservices"]),
         ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
@@ -467,6 +481,30 @@ mod tests {
         assert!(tree.values().all(|body| !body.contains("slot/")));
         let manifest = &tree["Cargo.toml"];
         assert!(!manifest.contains("\n\n\n"), "an empty slot leaves no blank line");
+    }
+
+    #[test]
+    fn a_blank_line_of_a_fragment_placed_indented_stays_blank() {
+        let mut registry = registry(&plan::TEMPLATES).unwrap();
+        registry.register_template_string("t", "a:\n  {{> part}}\nb\n").unwrap();
+        registry.register_partial("part", "x: 1\n\ny: 2\n").unwrap();
+        let rendered = registry.render_with_context("t", &context()).unwrap();
+        assert_eq!(rendered, "a:\n  x: 1\n  \n  y: 2\nb\n", "what handlebars does");
+        assert_eq!(blank_lines_unindented(rendered), "a:\n  x: 1\n\n  y: 2\nb\n");
+        assert_eq!(blank_lines_unindented("a\n\n b\n".into()), "a\n\n b\n");
+        // What makes that safe: no template has a line of spaces only.
+        let mut stack = vec![&plan::TEMPLATES];
+        while let Some(dir) = stack.pop() {
+            stack.extend(dir.dirs());
+            for file in dir.files() {
+                let text = file.contents_utf8().unwrap_or_default();
+                assert!(
+                    !text.lines().any(|l| !l.is_empty() && l.trim_start_matches(' ').is_empty()),
+                    "{:?}",
+                    file.path()
+                );
+            }
+        }
     }
 
     #[test]

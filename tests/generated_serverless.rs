@@ -476,8 +476,26 @@ fn check_knative_manifests(project: &Path, db: &str) {
                 "{at}: {image}"
             );
         }
-        let worker = find(&docs, "serving.knative.dev/v1", "Service", &format!("{NAME}-worker"));
-        assert_eq!(worker["metadata"]["labels"]["networking.knative.dev/visibility"], "cluster-local", "{at}");
+        // Neither Service is published by Knative: the API's public paths go through the HTTPRoute.
+        for app in ["api", "worker"] {
+            let service = find(&docs, "serving.knative.dev/v1", "Service", &format!("{NAME}-{app}"));
+            assert_eq!(service["metadata"]["labels"]["networking.knative.dev/visibility"], "cluster-local", "{at}");
+        }
+        let route = find(&docs, "gateway.networking.k8s.io/v1", "HTTPRoute", &format!("{NAME}-api"));
+        let rules = route["spec"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 1, "{at}: one rule");
+        assert_eq!(
+            rules[0]["matches"],
+            json!([{"path": {"type": "PathPrefix", "value": "/api"}}, {"path": {"type": "Exact", "value": "/healthz"}}]),
+            "{at}: only /api and /healthz are public"
+        );
+        if let Some(namespace) = &namespace {
+            assert_eq!(
+                rules[0]["filters"][0]["urlRewrite"]["hostname"],
+                format!("{NAME}-api.{namespace}.svc"),
+                "{at}: the Host Knative's local gateway knows the API by"
+            );
+        }
         find(&docs, "eventing.knative.dev/v1", "Broker", NAME);
         let trigger = find(&docs, "eventing.knative.dev/v1", "Trigger", &format!("{NAME}-item-import"));
         assert_eq!(trigger["spec"]["broker"], NAME, "{at}");

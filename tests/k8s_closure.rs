@@ -11,7 +11,10 @@
 //!   container with the same image; a Knative migration Job and all it needs carry
 //!   `deploy-phase=migrate` (deploy phase 1);
 //! - the Gateway API `HTTPRoute` is well formed (it has no schema in kubernetes-validate), routes
-//!   to a Service port that exists, and its Gateway's namespace is let in by a NetworkPolicy.
+//!   to a Service port that exists, and its Gateway's namespace is let in by a NetworkPolicy; a
+//!   backend in another namespace (Knative's local gateway) comes with a ReferenceGrant in the
+//!   README, and a Host rewrite names a cluster-local Knative Service of the overlay;
+//! - every Knative Service is cluster-local (a public one serves /readyz and /metrics to anyone).
 #![allow(clippy::unwrap_used, clippy::too_many_lines)] // a panic with its location is the right failure in a test
 #![allow(clippy::doc_markdown, clippy::similar_names)] // Kubernetes kinds are prose here; `pod`/`prod` read fine
 
@@ -463,6 +466,15 @@ fn check_overlay(case: &str, overlay: &str, docs: &[Value], readme: &str) -> Vec
         }
     }
 
+    // A public Knative Service exposes every path (/readyz and /metrics too) on Knative's
+    // ingress: only cluster-local ones, behind an HTTPRoute of chosen paths.
+    for ksvc in docs.iter().filter(|d| kind(d) == "Service" && s(&d["apiVersion"]).starts_with("serving.knative.dev/"))
+    {
+        if ksvc["metadata"]["labels"]["networking.knative.dev/visibility"] != "cluster-local" {
+            problems.push(format!("Knative Service {}: public (not cluster-local), every path reachable", name(ksvc)));
+        }
+    }
+
     // Gateway API, structurally.
     for route in docs.iter().filter(|d| kind(d) == "HTTPRoute") {
         if s(&route["apiVersion"]) != "gateway.networking.k8s.io/v1" {
@@ -500,11 +512,46 @@ fn check_overlay(case: &str, overlay: &str, docs: &[Value], readme: &str) -> Vec
                     problems.push(format!("HTTPRoute {}: bad path match {m}", name(route)));
                 }
             }
+            // A Host rewrite to `<service>.<namespace>.svc` names a cluster-local Knative
+            // Service of this overlay, reached through Knative's local gateway.
+            for filter in arr(&rule["filters"]) {
+                let host = s(&filter["urlRewrite"]["hostname"]);
+                let Some((service, namespace)) = host.strip_suffix(".svc").and_then(|h| h.split_once('.')) else {
+                    continue;
+                };
+                let ksvc = docs.iter().find(|d| {
+                    kind(d) == "Service"
+                        && s(&d["apiVersion"]).starts_with("serving.knative.dev/")
+                        && name(d) == service
+                });
+                if ksvc.is_none_or(|k| k["metadata"]["labels"]["networking.knative.dev/visibility"] != "cluster-local")
+                {
+                    problems.push(format!("HTTPRoute {}: {host} is no cluster-local Knative Service", name(route)));
+                }
+                if namespace != s(&route["metadata"]["namespace"]) {
+                    problems.push(format!("HTTPRoute {}: {host} is not in the route's namespace", name(route)));
+                }
+            }
             for backend in arr(&rule["backendRefs"]) {
                 let Some(port) = backend["port"].as_u64().and_then(|p| u16::try_from(p).ok()) else {
                     problems.push(format!("HTTPRoute {}: backendRef without a port", name(route)));
                     continue;
                 };
+                // A Service of the platform's (Knative's local gateway), in its own namespace:
+                // the README must say which and give the ReferenceGrant that lets the route in.
+                if let Some(ns) = backend["namespace"].as_str()
+                    && ns != s(&route["metadata"]["namespace"])
+                {
+                    let named = format!("`{ns}/{}`", s(&backend["name"]));
+                    if !(readme.contains(&named) && readme.contains("kind: ReferenceGrant")) {
+                        problems.push(format!(
+                            "HTTPRoute {}: backend {named} is in another namespace, and the README gives no \
+                             ReferenceGrant for it",
+                            name(route)
+                        ));
+                    }
+                    continue;
+                }
                 let Some(service) = find(docs, "Service", s(&backend["name"])) else {
                     problems.push(format!(
                         "HTTPRoute {}: backend Service {} does not exist",
