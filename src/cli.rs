@@ -89,7 +89,7 @@ example `items`.";
 
 #[derive(Debug, Args)]
 pub struct AddResourceArgs {
-    /// Resource name, plural snake_case: the table and `/api/v1/NAME`, e.g. `products`
+    /// Resource name, plural `snake_case`: the table and `/api/v1/NAME`, e.g. `products`
     pub name: String,
     /// Fields, each FIELD:TYPE with an optional `?` (optional) and `:unique`
     #[arg(value_name = "FIELD:TYPE", required = true)]

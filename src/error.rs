@@ -108,7 +108,6 @@ impl Error {
         match self {
             Self::InvalidName { suggestion, .. } => format!("pick another name, e.g. \"{suggestion}\""),
             Self::InvalidService { suggestion, .. } => format!("pick another service name, e.g. \"{suggestion}\""),
-            Self::InvalidResource { help, .. } => help.clone(),
             Self::TooManyServices { max, .. } => {
                 format!("give at most {max} services; split a larger system into several projects")
             }
@@ -132,7 +131,7 @@ impl Error {
                 crate::pristine::REF
             ),
             Self::Git { .. } => "check the project's git repository (`git status`, `git fsck`), then rerun".into(),
-            Self::InvalidSetting { help, .. } => help.clone(),
+            Self::InvalidSetting { help, .. } | Self::InvalidResource { help, .. } => help.clone(),
             Self::Templates { .. } => {
                 "point --templates (or `templates` in archgen.toml) at a folder made with `cargo archgen templates export`"
                     .into()

@@ -86,11 +86,8 @@ impl Feature {
         let style = answers.style();
         let mut layers = Vec::new();
         for base in self.bases(answers) {
-            for (folder, per, prefix) in [
-                ("code", Per::Project, code_root(style)),
-                ("files", Per::Project, ""),
-                ("service", Per::Service, ""),
-            ]
+            for (folder, per, prefix) in
+                [("code", Per::Project, code_root(style)), ("files", Per::Project, ""), ("service", Per::Service, "")]
             {
                 let dir = format!("{base}/{folder}");
                 if self.root.get_dir(&dir).is_some() {

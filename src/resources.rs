@@ -171,25 +171,117 @@ const RESERVED_RESOURCES: &[&str] = &[
 /// Strict and reserved Rust keywords of every edition: a module, a field, a method.
 const RUST_KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
-    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match",
-    "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
-    "true", "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+    "try", "type", "typeof", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// SQL keywords (reserved in `PostgreSQL` or `SQLite`): refused as column names, which the
 /// generated SQL does not quote so that hand-written queries need not either. Table names are
 /// always quoted.
 const SQL_KEYWORDS: &[&str] = &[
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "between", "both", "by", "case",
-    "cast", "check", "collate", "column", "constraint", "create", "cross", "current_date", "current_role",
-    "current_time", "current_timestamp", "current_user", "default", "deferrable", "delete", "desc", "distinct", "do",
-    "drop", "else", "end", "escape", "except", "exists", "false", "fetch", "for", "foreign", "from", "full", "grant",
-    "group", "having", "in", "index", "initially", "inner", "insert", "intersect", "into", "is", "isnull", "join",
-    "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not", "notnull",
-    "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing", "primary", "references",
-    "returning", "right", "select", "session_user", "set", "similar", "some", "symmetric", "table", "then", "to",
-    "trailing", "true", "union", "unique", "update", "user", "using", "values", "variadic", "verbose", "when",
-    "where", "window", "with",
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "between",
+    "both",
+    "by",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "column",
+    "constraint",
+    "create",
+    "cross",
+    "current_date",
+    "current_role",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "distinct",
+    "do",
+    "drop",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exists",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "in",
+    "index",
+    "initially",
+    "inner",
+    "insert",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "set",
+    "similar",
+    "some",
+    "symmetric",
+    "table",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "update",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
 ];
 
 fn invalid(spec: &str, reason: impl Into<String>, help: impl Into<String>) -> Error {
@@ -234,7 +326,10 @@ fn check_identifier(spec: &str, what: &str, name: &str) -> Result<()> {
         return Err(invalid(
             spec,
             format!("{what} \"{name}\" is not a snake_case name"),
-            format!("use lowercase letters, digits and underscores, starting with a letter, e.g. \"{}\"", snake_suggestion(name)),
+            format!(
+                "use lowercase letters, digits and underscores, starting with a letter, e.g. \"{}\"",
+                snake_suggestion(name)
+            ),
         ));
     }
     if name.len() > MAX_NAME_LEN {
@@ -287,11 +382,7 @@ pub fn parse(spec: &str) -> Result<Resource> {
     for word in words {
         let field = parse_field(spec, word)?;
         if !seen.insert(field.name.clone()) {
-            return Err(invalid(
-                spec,
-                format!("field \"{}\" is listed twice", field.name),
-                "give each field once",
-            ));
+            return Err(invalid(spec, format!("field \"{}\" is listed twice", field.name), "give each field once"));
         }
         fields.push(field);
     }
@@ -342,27 +433,36 @@ fn parse_field(spec: &str, word: &str) -> Result<Field> {
         None => (ty, false),
     };
     let ty = FieldType::parse(ty).ok_or_else(|| {
-        invalid(spec, format!("field \"{name}\" has an unknown type \"{ty}\""), format!("the types are {}", type_list()))
+        invalid(
+            spec,
+            format!("field \"{name}\" has an unknown type \"{ty}\""),
+            format!("the types are {}", type_list()),
+        )
     })?;
     if let Some(needs) = ty.pending() {
         return Err(invalid(
             spec,
-            format!("field \"{name}\": type {} is not generated yet (it needs {needs} in every project's lockfile)", ty.name()),
+            format!(
+                "field \"{name}\": type {} is not generated yet (it needs {needs} in every project's lockfile)",
+                ty.name()
+            ),
             format!("use one of {} for now", type_list()),
         ));
     }
     let mut field = Field { name: name.to_owned(), ty, optional, unique: false };
     for option in parts {
         match option {
+            "unique" if field.unique => {
+                return Err(invalid(spec, format!("field \"{name}\" says unique twice"), "give `:unique` once"));
+            }
             "unique" if ty.can_be_unique() => field.unique = true,
             "unique" => {
                 return Err(invalid(
                     spec,
                     format!("field \"{name}\" is a {} and cannot be unique", ty.name()),
-                    "unique fits string, int, bigint, decimal, date, timestamp and uuid fields",
+                    "unique fits string, int, bigint, date and timestamp fields",
                 ));
             }
-            "?" if !field.optional => field.optional = true,
             other => {
                 return Err(invalid(
                     spec,
@@ -391,7 +491,10 @@ pub fn resolve(specs: &[String], style: Style) -> Result<Vec<Resource>> {
     } else if style != Style::Monolith && resources != [example] {
         return Err(invalid(
             &resources[0].to_string(),
-            format!("the {} style does not take resources yet: its code is written around the example `items`", style.name()),
+            format!(
+                "the {} style does not take resources yet: its code is written around the example `items`",
+                style.name()
+            ),
             "generate a monolith (--style monolith), or leave out --resource and extend the example by hand",
         ));
     }
@@ -516,7 +619,8 @@ mod tests {
             ("products price:decimal", "not generated yet"),
             ("products code:uuid", "not generated yet"),
             ("products doc:json", "not generated yet"),
-            ("products n:string?:unique:unique", "unknown option"),
+            ("products n:string?:unique:unique", "twice"),
+            ("products n:string:?", "unknown option"),
             ("products 9lives:int", "snake_case"),
             ("products a__b:int", "snake_case"),
         ] {

@@ -24,6 +24,10 @@ pub struct ResourceContext {
     pub index: usize,
     pub migration: String,
     pub fields: Vec<FieldContext>,
+    /// The fields in a sentence of the docs: "`name` (string, unique, 1 to 255 characters), …".
+    pub fields_doc: String,
+    /// A create body as JSON, for the docs' `curl` example.
+    pub example_body: String,
     /// Whether some field is unique, and their names for a conflict message (`sku or email`).
     pub has_unique: bool,
     pub unique_names: String,
@@ -54,23 +58,24 @@ pub struct FieldContext {
     /// A `#[serde(…)]` attribute for the resource's field and for the input's, or empty.
     pub serde_output: String,
     pub serde_input: String,
-    /// The validated input's accessor: its return type and body (reading `self.<name>`).
+    /// The validated input's accessor: its return type and body (reading `self.0.<name>`).
     pub accessor_type: String,
     pub accessor: String,
     /// The validated value, from `input` (`ProductInput`): `text::required(…)?` or the field.
     pub validate: String,
     /// Turns the accessor's value (`new.<name>()`) into an owned field value.
     pub owned: &'static str,
-    /// In-memory uniqueness: whether `other` (a stored resource) already holds `new`'s value.
-    pub conflicts: String,
+    /// In-memory uniqueness: the value `other` (a stored resource) holds, comparable with the
+    /// accessor's.
+    pub held: String,
     /// Storage on sqlx: the column's definition, the row's field type, the value bound from
     /// `new.<name>()` and the domain value read from `row.<name>`.
     pub column: String,
     pub row_type: String,
     pub bind: String,
     pub from_row: String,
-    /// Three distinct valid values as JSON (Rust `json!` syntax), and one of the wrong type
-    /// (empty for `json`, which takes any value).
+    /// Three distinct valid values as JSON, and one of the wrong type (empty for `json`, which
+    /// takes any value).
     pub samples: [String; 3],
     pub wrong: String,
 }
@@ -91,7 +96,7 @@ pub struct SqlContext {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TestContext {
-    /// Bodies with every field (`"name": "alpha", "price": "12.50"`), one per sample.
+    /// JSON objects with every field (`{"name": "alpha", "price": 1.5}`), one per sample.
     pub bodies: [String; 3],
     /// A body with the required fields only (third samples).
     pub required_body: String,
@@ -103,7 +108,8 @@ pub struct TestContext {
     pub wrong_body: String,
     /// The first `string`/`text` field, whose limit the unit tests probe; empty if none.
     pub text_field: String,
-    pub text_max: String,
+    /// Its `text::Field` constant.
+    pub text_const: String,
     /// What its accessor returns for `"  padded "`.
     pub text_trimmed: &'static str,
 }
@@ -116,7 +122,11 @@ impl ResourceContext {
         let table = format!("\"{}\"", resource.name);
         let sql = if db == Db::None { SqlContext::default() } else { sql(resource, &table, &fields, db) };
         let test = test(&fields);
+        let fields_doc = resource.fields.iter().map(doc).collect::<Vec<_>>().join(", ");
+        let example_body = test.bodies[0].clone();
         Self {
+            fields_doc,
+            example_body,
             plural: Spellings::of(&resource.name),
             singular: Spellings::of(&resource.singular),
             index,
@@ -129,6 +139,28 @@ impl ResourceContext {
             fields,
         }
     }
+}
+
+/// A Rust string literal of an SQL statement, one clause per line (`"\` then lines ending in
+/// ` \`): rustfmt leaves such a literal as it is, however long the statement gets.
+fn literal(clauses: &[&str]) -> String {
+    let lines: Vec<String> = clauses.iter().map(|clause| format!("    {clause}")).collect();
+    format!("\"\\\n{}\"", lines.join(" \\\n"))
+}
+
+/// A field in a sentence of the docs.
+fn doc(field: &Field) -> String {
+    let mut words = vec![format!("{}{}", if field.optional { "optional " } else { "" }, field.ty.name())];
+    if field.unique {
+        words.push("unique".into());
+    }
+    match (field.ty, field.optional) {
+        (FieldType::String, false) => words.push(format!("1 to {STRING_MAX_CHARS} characters")),
+        (FieldType::String, true) => words.push(format!("at most {STRING_MAX_CHARS} characters")),
+        (FieldType::Text, _) => words.push(format!("at most {TEXT_MAX_CHARS} characters")),
+        _ => {}
+    }
+    format!("`{}` ({})", field.name, words.join(", "))
 }
 
 fn placeholder(db: Db, n: usize) -> String {
@@ -146,24 +178,23 @@ fn sql(resource: &Resource, table: &str, fields: &[FieldContext], db: Db) -> Sql
     let quoted = table.replace('"', "\\\"");
     let prefix = &resource.name;
     SqlContext {
-        insert: format!(
-            "INSERT INTO {quoted} ({}, created_at, updated_at) VALUES ({}, {now}, {now}) RETURNING {columns}",
-            names.join(", "),
-            values.join(", ")
-        ),
-        select: format!("SELECT {columns} FROM {quoted} WHERE id = {}", placeholder(db, 1)),
-        list: format!(
-            "SELECT count(*) OVER () AS total, {columns} FROM {quoted} ORDER BY id LIMIT {} OFFSET {}",
-            placeholder(db, 1),
-            placeholder(db, 2)
-        ),
-        count: format!("SELECT count(*) FROM {quoted}"),
-        update: format!(
-            "UPDATE {quoted} SET {}, updated_at = {now} WHERE id = {} RETURNING {columns}",
-            set.join(", "),
-            placeholder(db, n + 2)
-        ),
-        delete: format!("DELETE FROM {quoted} WHERE id = {}", placeholder(db, 1)),
+        insert: literal(&[
+            &format!("INSERT INTO {quoted} ({}, created_at, updated_at)", names.join(", ")),
+            &format!("VALUES ({}, {now}, {now})", values.join(", ")),
+            &format!("RETURNING {columns}"),
+        ]),
+        select: literal(&[&format!("SELECT {columns}"), &format!("FROM {quoted} WHERE id = {}", placeholder(db, 1))]),
+        list: literal(&[
+            &format!("SELECT count(*) OVER () AS total, {columns}"),
+            &format!("FROM {quoted} ORDER BY id LIMIT {} OFFSET {}", placeholder(db, 1), placeholder(db, 2)),
+        ]),
+        count: literal(&[&format!("SELECT count(*) FROM {quoted}")]),
+        update: literal(&[
+            &format!("UPDATE {quoted} SET {}, updated_at = {now}", set.join(", ")),
+            &format!("WHERE id = {}", placeholder(db, n + 2)),
+            &format!("RETURNING {columns}"),
+        ]),
+        delete: literal(&[&format!("DELETE FROM {quoted} WHERE id = {}", placeholder(db, 1))]),
         indexes: fields
             .iter()
             .filter(|f| f.unique)
@@ -204,42 +235,46 @@ fn field(field: &Field, db: Db) -> FieldContext {
         (_, false) => (String::new(), String::new()),
     };
     let (accessor_type, accessor, owned) = match (field.ty, optional) {
-        (T::String | T::Text, false) => ("&str".to_owned(), format!("&self.{name}"), ".to_owned()"),
-        (T::String | T::Text, true) => ("Option<&str>".to_owned(), format!("self.{name}.as_deref()"), ".map(str::to_owned)"),
-        (T::Json, false) => (format!("&{rust}"), format!("&self.{name}"), ".clone()"),
-        (T::Json, true) => (format!("Option<&{rust}>"), format!("self.{name}.as_ref()"), ".cloned()"),
-        (_, _) => (wrap(rust), format!("self.{name}"), ""),
+        (T::String | T::Text, false) => ("&str".to_owned(), format!("&self.0.{name}"), ".to_owned()"),
+        (T::String | T::Text, true) => {
+            ("Option<&str>".to_owned(), format!("self.0.{name}.as_deref()"), ".map(str::to_owned)")
+        }
+        (T::Json, false) => (format!("&{rust}"), format!("&self.0.{name}"), ".clone()"),
+        (T::Json, true) => (format!("Option<&{rust}>"), format!("self.0.{name}.as_ref()"), ".cloned()"),
+        (_, _) => (wrap(rust), format!("self.0.{name}"), ""),
     };
     let validate = match (text, optional) {
-        (true, false) => format!("text::required(\"{name}\", &input.{name}, Self::{shouty}_MAX_CHARS)?"),
-        (true, true) => format!("text::optional(\"{name}\", input.{name}.as_deref(), Self::{shouty}_MAX_CHARS)?"),
+        (true, false) => format!("{shouty}.required(input.{name})?"),
+        (true, true) => format!("{shouty}.optional(input.{name})?"),
         (false, _) => format!("input.{name}"),
     };
     let held = match (text, optional) {
         (true, true) => format!("other.{name}.as_deref()"),
-        _ => format!("other.{name}"),
-    };
-    let conflicts = if optional {
-        format!("new.{name}().is_some() && {held} == new.{name}()")
-    } else {
-        format!("{held} == new.{name}()")
+        (true, false) => format!("other.{name}.as_str()"),
+        (false, _) => format!("other.{name}"),
     };
     let sqlite = db == Db::Sqlite;
-    let sql_type = match (field.ty, sqlite) {
-        (T::String | T::Text, _) => "TEXT",
-        (T::Int, false) => "INTEGER",
-        (T::Int | T::Bigint, true) => "INTEGER",
-        (T::Bigint, false) => "BIGINT",
-        (T::Bool, _) => "BOOLEAN",
-        (T::Decimal, false) => "NUMERIC",
-        (T::Float, false) => "DOUBLE PRECISION",
-        (T::Float, true) => "REAL",
-        (T::Date, false) => "DATE",
-        (T::Timestamp, false) => "TIMESTAMPTZ",
-        (T::Decimal | T::Date | T::Timestamp | T::Json, true) => "TEXT",
-        (T::Uuid, false) => "UUID",
-        (T::Uuid, true) => "BLOB",
-        (T::Json, false) => "JSONB",
+    let sql_type = if sqlite {
+        match field.ty {
+            T::String | T::Text | T::Decimal | T::Date | T::Timestamp | T::Json => "TEXT",
+            T::Int | T::Bigint => "INTEGER",
+            T::Bool => "BOOLEAN",
+            T::Float => "REAL",
+            T::Uuid => "BLOB",
+        }
+    } else {
+        match field.ty {
+            T::String | T::Text => "TEXT",
+            T::Int => "INTEGER",
+            T::Bigint => "BIGINT",
+            T::Bool => "BOOLEAN",
+            T::Decimal => "NUMERIC",
+            T::Float => "DOUBLE PRECISION",
+            T::Date => "DATE",
+            T::Timestamp => "TIMESTAMPTZ",
+            T::Uuid => "UUID",
+            T::Json => "JSONB",
+        }
     };
     let length = if sqlite { "length" } else { "char_length" };
     let null = if optional { "" } else { " NOT NULL" };
@@ -251,11 +286,9 @@ fn field(field: &Field, db: Db) -> FieldContext {
     // SQLite has no decimal type sqlx can read into `Decimal`: the exact text, parsed back.
     let as_text = sqlite && field.ty == T::Decimal;
     let (row_type, bind, from_row) = match (as_text, optional) {
-        (true, false) => (
-            format!("sqlx::types::Text<{rust}>"),
-            format!("sqlx::types::Text(new.{name}())"),
-            format!("row.{name}.0"),
-        ),
+        (true, false) => {
+            (format!("sqlx::types::Text<{rust}>"), format!("sqlx::types::Text(new.{name}())"), format!("row.{name}.0"))
+        }
         (true, true) => (
             format!("Option<sqlx::types::Text<{rust}>>"),
             format!("new.{name}().map(sqlx::types::Text)"),
@@ -303,7 +336,7 @@ fn field(field: &Field, db: Db) -> FieldContext {
         accessor,
         validate,
         owned,
-        conflicts,
+        held,
         column: format!("{name} {sql_type}{null}{check}"),
         row_type,
         bind,
@@ -316,11 +349,12 @@ fn field(field: &Field, db: Db) -> FieldContext {
 
 fn test(fields: &[FieldContext]) -> TestContext {
     let body = |pick: &dyn Fn(&FieldContext) -> Option<String>| {
-        fields
+        let fields = fields
             .iter()
             .filter_map(|f| pick(f).map(|value| format!("\"{}\": {value}", f.name)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        format!("{{{fields}}}")
     };
     let bodies = [0, 1, 2].map(|i| body(&|f| Some(f.samples[i].clone())));
     let wrong = fields.iter().position(|f| !f.wrong.is_empty());
@@ -331,12 +365,10 @@ fn test(fields: &[FieldContext]) -> TestContext {
         has_optional: fields.iter().any(|f| f.optional),
         required_field: fields.iter().find(|f| !f.optional).map(|f| f.name.clone()).unwrap_or_default(),
         wrong_body: wrong.map_or_else(String::new, |w| {
-            body(&|f| {
-                Some(if f.name == fields[w].name { f.wrong.clone() } else { f.samples[0].clone() })
-            })
+            body(&|f| Some(if f.name == fields[w].name { f.wrong.clone() } else { f.samples[0].clone() }))
         }),
         text_field: text_field.map(|f| f.name.clone()).unwrap_or_default(),
-        text_max: text_field.map(|f| format!("{}_MAX_CHARS", f.shouty)).unwrap_or_default(),
+        text_const: text_field.map(|f| f.shouty.clone()).unwrap_or_default(),
         text_trimmed: if text_field.is_some_and(|f| f.optional) { r#"Some("padded")"# } else { r#""padded""# },
     }
 }

@@ -82,15 +82,28 @@ pub struct Case {
     pub args: &'static [&'static str],
 }
 
+/// The monolith cases serve the example and a resource with a field of every type (their own
+/// tests are its CRUD end to end against the case's database: round trip, 409, 422, optional
+/// fields).
+const EXAMPLE: &str = "items name:string:unique description:text?";
+const EVERY_TYPE: &str = "products name:string price:float sku:string:unique note:text? quantity:int \
+                          stock:bigint? active:bool available_on:date? launched_at:timestamp";
+
 pub const MONOLITH_POSTGRES: Case = Case {
     id: "monolith-postgres",
     name: "shop-api",
-    args: &["--style", "monolith", "--db", "postgres", "--ci", "none"],
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--resource", EXAMPLE, "--resource", EVERY_TYPE],
 };
-pub const MONOLITH_SQLITE: Case =
-    Case { id: "monolith-sqlite", name: "shop-api", args: &["--style", "monolith", "--db", "sqlite", "--ci", "none"] };
-pub const MONOLITH_NONE: Case =
-    Case { id: "monolith-none", name: "shop-api", args: &["--style", "monolith", "--db", "none", "--ci", "none"] };
+pub const MONOLITH_SQLITE: Case = Case {
+    id: "monolith-sqlite",
+    name: "shop-api",
+    args: &["--style", "monolith", "--db", "sqlite", "--ci", "none", "--resource", EXAMPLE, "--resource", EVERY_TYPE],
+};
+pub const MONOLITH_NONE: Case = Case {
+    id: "monolith-none",
+    name: "shop-api",
+    args: &["--style", "monolith", "--db", "none", "--ci", "none", "--resource", EXAMPLE, "--resource", EVERY_TYPE],
+};
 pub const MICROSERVICES_NATS: Case = Case {
     id: "microservices-nats",
     name: "shop",

@@ -6,57 +6,71 @@
 
 use super::Error;
 
-/// A trimmed text field of 1 to `max_chars` characters.
-pub fn required(field: &str, value: &str, max_chars: usize) -> Result<String, Error> {
-    let value = value.trim();
-    let chars = value.chars().count();
-    if chars == 0 || chars > max_chars {
-        return Err(Error::Validation(format!(
-            "{field} must be between 1 and {max_chars} characters"
-        )));
-    }
-    allowed_characters(field, value)?;
-    Ok(value.to_owned())
+/// A text field: its name in messages and the most characters it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub max_chars: usize,
 }
 
-/// An optional trimmed text field of at most `max_chars` characters; absent or blank is `None`.
-pub fn optional(
-    field: &str,
-    value: Option<&str>,
-    max_chars: usize,
-) -> Result<Option<String>, Error> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if value.chars().count() > max_chars {
-        return Err(Error::Validation(format!(
-            "{field} must be at most {max_chars} characters"
-        )));
+impl Field {
+    /// The value trimmed, of 1 to `max_chars` characters.
+    pub fn required(self, value: String) -> Result<String, Error> {
+        let trimmed = value.trim();
+        let chars = trimmed.chars().count();
+        if chars == 0 || chars > self.max_chars {
+            let rule = format!("must be between 1 and {} characters", self.max_chars);
+            return Err(self.invalid(&rule));
+        }
+        self.allowed_characters(trimmed)?;
+        // Most values need no trimming: they keep their allocation.
+        Ok(if trimmed.len() == value.len() {
+            value
+        } else {
+            trimmed.to_owned()
+        })
     }
-    allowed_characters(field, value)?;
-    Ok(Some(value.to_owned()))
-}
 
-fn allowed_characters(field: &str, value: &str) -> Result<(), Error> {
-    if value.contains('\0') {
-        return Err(Error::Validation(format!(
-            "{field} must not contain NUL characters (\\u0000)"
-        )));
+    /// The value trimmed, of at most `max_chars` characters; absent or blank is `None`.
+    pub fn optional(self, value: Option<String>) -> Result<Option<String>, Error> {
+        match value {
+            Some(value) if !value.trim().is_empty() => self.required(value).map(Some),
+            _ => Ok(None),
+        }
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    {
-        return Err(Error::Validation(format!(
-            "{field} must not contain control characters other than tab and line breaks"
-        )));
+
+    fn allowed_characters(self, value: &str) -> Result<(), Error> {
+        if value.contains('\0') {
+            return Err(self.invalid("must not contain NUL characters (\\u0000)"));
+        }
+        if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            return Err(
+                self.invalid("must not contain control characters other than tab and line breaks")
+            );
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn invalid(self, rule: &str) -> Error {
+        Error::Validation(format!("{} {rule}", self.name))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NAME: Field = Field {
+        name: "name",
+        max_chars: 3,
+    };
+    const NOTE: Field = Field {
+        name: "note",
+        max_chars: 10,
+    };
 
     fn message(result: Result<impl std::fmt::Debug, Error>) -> String {
         match result {
@@ -67,34 +81,36 @@ mod tests {
 
     #[test]
     fn trims_and_counts_characters() {
-        assert_eq!(required("name", "  é ", 1).unwrap(), "é");
-        assert_eq!(optional("note", Some("  "), 5).unwrap(), None);
-        assert_eq!(optional("note", None, 5).unwrap(), None);
+        assert_eq!(NAME.required("  é ".into()).unwrap(), "é");
+        assert_eq!(NOTE.optional(Some("  ".into())).unwrap(), None);
+        assert_eq!(NOTE.optional(None).unwrap(), None);
         assert_eq!(
-            optional("note", Some("a\tb\r\nc"), 10).unwrap().as_deref(),
+            NOTE.optional(Some("a\tb\r\nc".into())).unwrap().as_deref(),
             Some("a\tb\r\nc")
         );
     }
 
     #[test]
     fn nul_and_control_characters_are_rejected_naming_the_field() {
-        for bad in ["a\0b", "\0", "a\u{1b}[31m", "a\u{7f}", "a\u{85}b"] {
+        for bad in ["a\0b", "\0", "a\u{1b}[", "a\u{7f}", "a\u{85}b"] {
             assert!(
-                message(required("name", bad, 100)).starts_with("name "),
+                message(NAME.required(bad.into())).starts_with("name "),
                 "{bad:?}"
             );
             assert!(
-                message(optional("description", Some(bad), 100)).starts_with("description "),
+                message(NOTE.optional(Some(bad.into()))).starts_with("note "),
                 "{bad:?}"
             );
         }
-        assert!(message(required("name", "a\0", 100)).contains("NUL"));
+        assert!(message(NAME.required("a\0".into())).contains("NUL"));
     }
 
     #[test]
     fn lengths_are_bounded() {
-        assert!(message(required("name", "", 3)).starts_with("name must be between 1 and 3"));
-        assert!(message(required("name", "abcd", 3)).contains("3 characters"));
-        assert!(message(optional("description", Some("abcd"), 3)).starts_with("description"));
+        let short = NAME.required(String::new());
+        assert!(message(short).starts_with("name must be between 1 and 3"));
+        assert!(message(NAME.required("abcd".into())).contains("3 characters"));
+        let long = NOTE.optional(Some("a".repeat(11)));
+        assert!(message(long).starts_with("note must be between 1 and 10"));
     }
 }

@@ -4,7 +4,7 @@
 //! it. Processing is idempotent: a queue delivers at least once, so the same message may arrive
 //! twice, and importing an item whose name already exists is a successful no-op.
 
-use crate::domain::{Error, ItemInput, ItemService, ItemStore};
+use crate::domain::{Error, item};
 
 /// What processing one message did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +31,10 @@ pub enum JobError {
 }
 
 /// Processes one message body through the domain's use case, as the HTTP API creates an item.
-pub async fn process(repository: &impl ItemStore, body: &str) -> Result<Outcome, JobError> {
-    let input: ItemInput = serde_json::from_str(body)?;
+pub async fn process(repository: &impl item::Store, body: &str) -> Result<Outcome, JobError> {
+    let input: item::Input = serde_json::from_str(body)?;
     // Imported by the item's unique name: a redelivery finds it there and changes nothing.
-    match ItemService::new(repository.clone()).create(input).await {
+    match item::Service::from(repository.clone()).create(input).await {
         Ok(_) => Ok(Outcome::Imported),
         Err(Error::Conflict(_)) => Ok(Outcome::AlreadyPresent),
         Err(Error::Validation(message)) => Err(JobError::Invalid(message)),

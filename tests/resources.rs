@@ -1,0 +1,143 @@
+//! Resources: `new --resource` and `add resource` (a front end of the one change mechanism) give
+//! the same project; bad specs are refused with one `error:` and one `help:` line and change
+//! nothing; and the generated Rust keeps rustfmt's layout whatever the names' lengths.
+#![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{archgen, git};
+use predicates::prelude::*;
+
+const PRODUCTS: &str = "products name:string price:float sku:string:unique note:text? quantity:int stock:bigint? \
+                        active:bool available_on:date? launched_at:timestamp";
+
+fn new(dir: &Path, output: &str, args: &[&str]) {
+    archgen(dir).args(["new", "shop", "--output", output, "--ci", "none"]).args(args).assert().success();
+}
+
+#[test]
+fn adding_a_resource_equals_generating_with_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for db in ["postgres", "sqlite", "none"] {
+        let (grown, fresh) = (format!("grown-{db}"), format!("fresh-{db}"));
+        new(dir, &grown, &["--db", db]);
+        let mut add = archgen(dir);
+        add.args(["add", "resource", "--path", &grown, "--json"]).args(PRODUCTS.split(' '));
+        let output = add.assert().success().get_output().stdout.clone();
+        let report: serde_json::Value = serde_json::from_slice(&output).unwrap();
+        assert_eq!(report["resource"], "products", "{report}");
+        assert!(report["changes"].as_array().is_some_and(|c| c.len() >= 4), "{report}");
+
+        let example = "items name:string:unique description:text?";
+        new(dir, &fresh, &["--db", db, "--no-git", "--resource", example, "--resource", PRODUCTS]);
+        assert_eq!(
+            common::files(&dir.join(&grown)),
+            common::files(&dir.join(&fresh)),
+            "{db}: growing equals generating"
+        );
+        let answers = std::fs::read_to_string(dir.join(&grown).join("archgen.toml")).unwrap();
+        assert!(answers.contains(PRODUCTS), "{answers}");
+        // Left uncommitted for review, like every change.
+        assert!(!git(&dir.join(&grown), &["status", "--porcelain"]).is_empty());
+    }
+}
+
+#[test]
+fn bad_specs_get_one_error_and_one_help_line_and_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    new(dir, "p", &[]);
+    let before = common::files(&dir.join("p"));
+    for fields in [
+        &["name:str"][..],
+        &["name"],
+        &["select:string"],
+        &["type:int"],
+        &["id:int"],
+        &["name:string", "name:text"],
+        &["flag:bool:unique"],
+        &["price:decimal"],
+    ] {
+        let output = archgen(dir)
+            .args(["add", "resource", "products", "--path", "p"])
+            .args(fields)
+            .assert()
+            .code(2)
+            .get_output()
+            .stderr
+            .clone();
+        let stderr = String::from_utf8(output).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{fields:?}: {stderr}");
+        assert!(lines[0].starts_with("error: invalid resource"), "{stderr}");
+        assert!(lines[1].starts_with("help: "), "{stderr}");
+    }
+    // A taken name, and a name the generated code uses.
+    for name in ["items", "errors", "Products"] {
+        archgen(dir).args(["add", "resource", name, "x:int", "--path", "p"]).assert().code(2);
+    }
+    assert_eq!(common::files(&dir.join("p")), before);
+    // The same refusals at `new`, before anything is written.
+    archgen(dir)
+        .args(["new", "q", "--yes", "--resource", "products name:money"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown type \"money\""));
+    assert!(!dir.join("q").exists());
+}
+
+#[test]
+fn only_the_monolith_takes_resources_so_far() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for style in [&["--style", "microservices"][..], &["--style", "serverless"]] {
+        archgen(dir)
+            .args(["new", "m", "--yes", "--resource", "products name:string"])
+            .args(style)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("does not take resources yet").and(predicate::str::contains("help:")));
+    }
+    new(dir, "m", &["--style", "microservices"]);
+    archgen(dir).args(["add", "resource", "products", "name:string", "--path", "m"]).assert().code(2);
+}
+
+/// rustfmt lays a line out by its width: generated code must pass `cargo fmt --check` with the
+/// shortest names as with the longest (20 characters), for every database.
+#[test]
+fn generated_rust_keeps_its_layout_at_every_name_length() {
+    let rustfmt = Command::new("cargo").args(["fmt", "--version"]).output();
+    assert!(rustfmt.is_ok_and(|o| o.status.success()), "cargo fmt (rustfmt) is needed for this test");
+    let long = "abcdefghijklmnopqrst";
+    let fields = |prefix: char| -> String {
+        let types = ["string:unique", "text?", "int:unique", "bigint?", "bool", "float?", "date:unique", "timestamp?"];
+        let x = "x".repeat(18);
+        types.iter().enumerate().map(|(i, ty)| format!("{prefix}{x}{i}:{ty}")).collect::<Vec<_>>().join(" ")
+    };
+    let specs = [
+        vec![
+            "a b:int".to_owned(),
+            "cs d:string:unique e:text? f:bool g:float? h:date i:timestamp? j:bigint".to_owned(),
+        ],
+        vec![format!("{long} {}", fields('f')), format!("{} {long}:text", "z".repeat(20))],
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for db in ["postgres", "sqlite", "none"] {
+        for (i, specs) in specs.iter().enumerate() {
+            let output = format!("{db}-{i}");
+            let mut cmd = archgen(dir);
+            cmd.args(["new", "shop", "--yes", "--no-git", "--db", db, "--output", &output]);
+            for spec in specs {
+                cmd.args(["--resource", spec]);
+            }
+            cmd.assert().success();
+            let fmt = Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join(&output)).output().unwrap();
+            assert!(fmt.status.success(), "{db} {specs:?}:\n{}", String::from_utf8_lossy(&fmt.stdout));
+        }
+    }
+}
