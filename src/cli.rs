@@ -70,18 +70,18 @@ pub enum AddCommand {
     /// route, compose entry, Kubernetes manifests, CI matrix entry and docs
     Service(AddServiceArgs),
     /// Add a resource: migration, domain type with validation, repository, `/api/v1/NAME` CRUD
-    /// handlers and tests, e.g. `add resource products name:string price:float`
+    /// handlers and tests, e.g. `add resource products name:string price:decimal`
     #[command(after_help = RESOURCE_HELP)]
     Resource(AddResourceArgs),
 }
 
 const RESOURCE_HELP: &str = "\
-Field types: string (at most 255 characters), text (at most 10,000), int, bigint, bool, float,
-date, timestamp (decimal, uuid and json are planned). `name:text?` makes a field optional (null when left out); `sku:string:unique`
+Field types: string (at most 255 characters), text (at most 10,000), int, bigint, bool, decimal
+(exact, as a JSON string such as 12.50 in quotes), float, date, timestamp, uuid, json (any JSON value). `name:text?` makes a field optional (null when left out); `sku:string:unique`
 makes it unique (a duplicate is a 409). Every resource also has id, created_at and updated_at.
 
 Examples:
-  cargo archgen add resource products name:string price:float sku:string:unique note:text?
+  cargo archgen add resource products name:string price:decimal sku:string:unique note:text?
   cargo archgen add resource line_items quantity:int unit_price:float ordered_on:date
 
 Monolith projects only, so far: the serverless and microservices code is written around the
@@ -211,7 +211,7 @@ pub struct NewArgs {
     #[arg(long, value_enum)]
     pub platform: Option<Platform>,
     /// A resource: its name, then FIELD:TYPE pairs (`?` optional, `:unique`), e.g.
-    /// 'products name:string price:float sku:string:unique note:text?'. Repeatable; monolith
+    /// 'products name:string price:decimal sku:string:unique note:text?'. Repeatable; monolith
     /// only so far [default: the example 'items name:string:unique description:text?']
     #[arg(long = "resource", value_name = "SPEC")]
     pub resources: Vec<String>,

@@ -27,6 +27,9 @@ static LOCKFILES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lockfiles");
 
 /// Project name the pinned resolutions were made with.
 pub const PLACEHOLDER_PROJECT: &str = "archgen-lock-project";
+/// The resource the pinned monolith resolutions are made with, with a field of each type that
+/// brings in a crate of its own and the project uses.
+const PLACEHOLDER_RESOURCE: &str = "archgen_lock_rows";
 /// Service name the pinned microservices resolutions were made with (one service).
 pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
 
@@ -35,7 +38,18 @@ pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
 #[must_use]
 pub fn key(answers: &Answers) -> String {
     match &answers.shape {
-        Shape::Monolith { db } => format!("monolith-{}", db.name()),
+        Shape::Monolith { db } => {
+            // A field type that needs a crate of its own makes a different resolution.
+            let uses = crate::resources::Uses::of(&answers.resources);
+            let mut key = format!("monolith-{}", db.name());
+            for (used, name) in [(uses.decimal, "decimal"), (uses.uuid, "uuid")] {
+                if used {
+                    key.push('-');
+                    key.push_str(name);
+                }
+            }
+            key
+        }
         Shape::Microservices { events, .. } => format!("microservices-events-{}", events.name()),
         Shape::Serverless { platform, .. } => {
             format!("serverless-{}-{}", platform.name(), answers.shape.db().name())
@@ -56,9 +70,20 @@ pub fn placeholder(answers: &Answers) -> Result<Answers> {
         services: (answers.style() == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
         events: answers.shape.events(),
         platform: answers.shape.platform(),
+        resources: placeholder_resources(crate::resources::Uses::of(&answers.resources)),
         ..NewArgs::default()
     };
     Answers::resolve(&args, None, &mut Defaults)
+}
+
+/// The placeholder project's resources for these uses: the example alone, or a resource with a
+/// field of each type used.
+fn placeholder_resources(uses: crate::resources::Uses) -> Vec<String> {
+    let fields: Vec<&str> = [(uses.decimal, "a:decimal"), (uses.uuid, "b:uuid")]
+        .into_iter()
+        .filter_map(|(used, field)| used.then_some(field))
+        .collect();
+    if fields.is_empty() { Vec::new() } else { vec![format!("{PLACEHOLDER_RESOURCE} {}", fields.join(" "))] }
 }
 
 /// One placeholder project per key: what `scripts/refresh-lockfiles.sh` resolves.
@@ -71,17 +96,20 @@ pub fn placeholders() -> Result<Vec<Answers>> {
         for db in Db::value_variants() {
             for events in [None, Some(Events::Nats), Some(Events::None)] {
                 for platform in [None, Some(Platform::AwsLambda), Some(Platform::Knative)] {
-                    let args = NewArgs {
-                        name: Some(PLACEHOLDER_PROJECT.to_owned()),
-                        style: Some(*style),
-                        db: Some(*db),
-                        events,
-                        platform,
-                        ..NewArgs::default()
-                    };
-                    // Combinations the style refuses are not projects.
-                    if let Ok(answers) = Answers::resolve(&args, None, &mut Defaults) {
-                        all.push(placeholder(&answers)?);
+                    for (decimal, uuid) in [(false, false), (true, false), (false, true), (true, true)] {
+                        let args = NewArgs {
+                            name: Some(PLACEHOLDER_PROJECT.to_owned()),
+                            style: Some(*style),
+                            db: Some(*db),
+                            events,
+                            platform,
+                            resources: placeholder_resources(crate::resources::Uses { decimal, uuid }),
+                            ..NewArgs::default()
+                        };
+                        // Combinations the style refuses are not projects.
+                        if let Ok(answers) = Answers::resolve(&args, None, &mut Defaults) {
+                            all.push(placeholder(&answers)?);
+                        }
                     }
                 }
             }

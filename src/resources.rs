@@ -75,16 +75,6 @@ impl FieldType {
         }
     }
 
-    /// The types whose crates the pinned lockfiles do not hold yet, with what they need.
-    fn pending(self) -> Option<&'static str> {
-        match self {
-            Self::Decimal => Some("the rust_decimal crate"),
-            Self::Uuid => Some("the uuid crate"),
-            Self::Json => Some("sqlx's json feature"),
-            _ => None,
-        }
-    }
-
     fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.name() == name)
     }
@@ -400,7 +390,7 @@ pub fn parse(spec: &str) -> Result<Resource> {
 }
 
 fn type_list() -> String {
-    FieldType::ALL.into_iter().filter(|t| t.pending().is_none()).map(FieldType::name).collect::<Vec<_>>().join(", ")
+    FieldType::ALL.map(FieldType::name).join(", ")
 }
 
 fn parse_field(spec: &str, word: &str) -> Result<Field> {
@@ -439,16 +429,6 @@ fn parse_field(spec: &str, word: &str) -> Result<Field> {
             format!("the types are {}", type_list()),
         )
     })?;
-    if let Some(needs) = ty.pending() {
-        return Err(invalid(
-            spec,
-            format!(
-                "field \"{name}\": type {} is not generated yet (it needs {needs} in every project's lockfile)",
-                ty.name()
-            ),
-            format!("use one of {} for now", type_list()),
-        ));
-    }
     let mut field = Field { name: name.to_owned(), ty, optional, unique: false };
     for option in parts {
         match option {
@@ -460,7 +440,7 @@ fn parse_field(spec: &str, word: &str) -> Result<Field> {
                 return Err(invalid(
                     spec,
                     format!("field \"{name}\" is a {} and cannot be unique", ty.name()),
-                    "unique fits string, int, bigint, date and timestamp fields",
+                    "unique fits string, int, bigint, decimal, date, timestamp and uuid fields",
                 ));
             }
             other => {
@@ -574,7 +554,7 @@ mod tests {
 
     #[test]
     fn a_spec_round_trips_through_its_canonical_form() {
-        let spec = "products name:string price:float sku:string:unique note:text? code:bigint?:unique";
+        let spec = "products name:string price:decimal sku:string:unique note:text? code:uuid?:unique";
         let resource = parse(spec).unwrap();
         assert_eq!(resource.to_string(), spec);
         assert_eq!(resource.singular, "product");
@@ -616,9 +596,6 @@ mod tests {
             ("errors name:string", "already uses"),
             ("products flag:bool:unique", "cannot be unique"),
             ("products body:text:unique", "cannot be unique"),
-            ("products price:decimal", "not generated yet"),
-            ("products code:uuid", "not generated yet"),
-            ("products doc:json", "not generated yet"),
             ("products n:string?:unique:unique", "twice"),
             ("products n:string:?", "unknown option"),
             ("products 9lives:int", "snake_case"),

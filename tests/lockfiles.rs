@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use cargo_archgen::answers::Answers;
-use cargo_archgen::cli::{NewArgs, Style};
+use cargo_archgen::cli::{Db, NewArgs, Style};
 use cargo_archgen::context::RUST_VERSION;
 use cargo_archgen::lockfile;
 use cargo_archgen::prompt::Defaults;
@@ -82,6 +82,19 @@ fn cases_and_odd_names() -> Vec<Answers> {
     cases.push(odd("zzz", Style::Monolith, None));
     cases.push(odd("aaa", Style::Serverless, None));
     cases.push(odd("zz-top", Style::Microservices, Some("zebra,alpha,middle,a1,gate")));
+    // Field types that bring in a crate of their own have resolutions of their own.
+    for db in [Db::Postgres, Db::Sqlite, Db::None] {
+        for fields in ["price:decimal", "code:uuid", "price:decimal code:uuid? doc:json"] {
+            let args = NewArgs {
+                name: Some("shop".into()),
+                style: Some(Style::Monolith),
+                db: Some(db),
+                resources: vec![format!("products {fields}")],
+                ..NewArgs::default()
+            };
+            cases.push(Answers::resolve(&args, None, &mut Defaults).unwrap());
+        }
+    }
     cases
 }
 

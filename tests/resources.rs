@@ -11,8 +11,9 @@ use std::process::Command;
 use common::{archgen, git};
 use predicates::prelude::*;
 
-const PRODUCTS: &str = "products name:string price:float sku:string:unique note:text? quantity:int stock:bigint? \
-                        active:bool available_on:date? launched_at:timestamp";
+const PRODUCTS: &str = "products name:string price:decimal sku:string:unique note:text? quantity:int stock:bigint? \
+                        active:bool weight:float? available_on:date? launched_at:timestamp code:uuid?:unique \
+                        attributes:json?";
 
 fn new(dir: &Path, output: &str, args: &[&str]) {
     archgen(dir).args(["new", "shop", "--output", output, "--ci", "none"]).args(args).assert().success();
@@ -60,7 +61,7 @@ fn bad_specs_get_one_error_and_one_help_line_and_change_nothing() {
         &["id:int"],
         &["name:string", "name:text"],
         &["flag:bool:unique"],
-        &["price:decimal"],
+        &["doc:json:unique"],
     ] {
         let output = archgen(dir)
             .args(["add", "resource", "products", "--path", "p"])
@@ -114,9 +115,21 @@ fn generated_rust_keeps_its_layout_at_every_name_length() {
     assert!(rustfmt.is_ok_and(|o| o.status.success()), "cargo fmt (rustfmt) is needed for this test");
     let long = "abcdefghijklmnopqrst";
     let fields = |prefix: char| -> String {
-        let types = ["string:unique", "text?", "int:unique", "bigint?", "bool", "float?", "date:unique", "timestamp?"];
-        let x = "x".repeat(18);
-        types.iter().enumerate().map(|(i, ty)| format!("{prefix}{x}{i}:{ty}")).collect::<Vec<_>>().join(" ")
+        let types = [
+            "string:unique",
+            "text?",
+            "int:unique",
+            "bigint?",
+            "bool",
+            "decimal:unique",
+            "float?",
+            "date:unique",
+            "timestamp?",
+            "uuid:unique",
+            "json?",
+        ];
+        let x = "x".repeat(17);
+        types.iter().enumerate().map(|(i, ty)| format!("{prefix}{x}{i:02}:{ty}")).collect::<Vec<_>>().join(" ")
     };
     let specs = [
         vec![

@@ -86,8 +86,9 @@ pub struct Case {
 /// tests are its CRUD end to end against the case's database: round trip, 409, 422, optional
 /// fields).
 const EXAMPLE: &str = "items name:string:unique description:text?";
-const EVERY_TYPE: &str = "products name:string price:float sku:string:unique note:text? quantity:int \
-                          stock:bigint? active:bool available_on:date? launched_at:timestamp";
+const EVERY_TYPE: &str = "products name:string price:decimal sku:string:unique note:text? quantity:int \
+                          stock:bigint? active:bool weight:float? available_on:date? launched_at:timestamp \
+                          code:uuid?:unique attributes:json?";
 
 pub const MONOLITH_POSTGRES: Case = Case {
     id: "monolith-postgres",
