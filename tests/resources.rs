@@ -45,6 +45,19 @@ fn adding_a_resource_equals_generating_with_it() {
         // Left uncommitted for review, like every change.
         assert!(!git(&dir.join(&grown), &["status", "--porcelain"]).is_empty());
     }
+
+    // Then another answer changes: still what one `new` with the final answers generates.
+    let grown = dir.join("grown-postgres");
+    git(&grown, &["add", "-A"]);
+    git(&grown, &["commit", "-qm", "products"]);
+    archgen(dir).args(["update", "--path", "grown-postgres", "--set", "ci=gitlab"]).assert().success();
+    let example = "items name:string:unique description:text?";
+    archgen(dir)
+        .args(["new", "shop", "--output", "fresh-gitlab", "--ci", "gitlab", "--no-git"])
+        .args(["--resource", example, "--resource", PRODUCTS])
+        .assert()
+        .success();
+    assert_eq!(common::files(&grown), common::files(&dir.join("fresh-gitlab")), "grown, then updated");
 }
 
 #[test]
