@@ -63,17 +63,16 @@ struct ResourceMounts {
     code: &'static str,
     http: &'static str,
     migrations: &'static str,
-    tests: &'static str,
+    /// Where its integration tests go: a style with a test harness of the app (the monolith's
+    /// `tests/api`); the serverless functions test the example through their own transports.
+    tests: Option<&'static str>,
 }
 
 /// The per-resource layers (`templates/resource/…`): every resource's domain type, handlers,
 /// storage for the project's database, migration and tests.
 fn resource_layers(mounts: &ResourceMounts, db: Db) -> Vec<Layer> {
-    let mut layers = vec![
-        Layer::per_resource("domain", mounts.code),
-        Layer::per_resource("http", mounts.http),
-        Layer::per_resource("tests", mounts.tests),
-    ];
+    let mut layers = vec![Layer::per_resource("domain", mounts.code), Layer::per_resource("http", mounts.http)];
+    layers.extend(mounts.tests.map(|tests| Layer::per_resource("tests", tests)));
     match db {
         Db::Postgres => layers.push(Layer::per_resource("migration-postgres", mounts.migrations)),
         Db::Sqlite => layers.push(Layer::per_resource("migration-sqlite", mounts.migrations)),
@@ -208,7 +207,12 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
             layers.extend(resource_layers(
-                &ResourceMounts { code: "src/", http: "src/http/", migrations: "migrations/", tests: "tests/api/" },
+                &ResourceMounts {
+                    code: "src/",
+                    http: "src/http/",
+                    migrations: "migrations/",
+                    tests: Some("tests/api/"),
+                },
                 db,
             ));
             layers.extend(ci_layer("monolith", answers.ci));
@@ -268,7 +272,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                     code: "crates/core/src/",
                     http: "crates/core/src/http/",
                     migrations: "crates/core/migrations/",
-                    tests: "crates/core/tests/api/",
+                    tests: None,
                 },
                 if postgres { Db::Postgres } else { Db::None },
             ));
