@@ -68,6 +68,15 @@ struct ResourceMounts {
     tests: Option<&'static str>,
 }
 
+const MONOLITH_RESOURCES: ResourceMounts =
+    ResourceMounts { code: "src/", http: "src/http/", migrations: "migrations/", tests: Some("tests/api/") };
+const SERVERLESS_RESOURCES: ResourceMounts = ResourceMounts {
+    code: "crates/core/src/",
+    http: "crates/core/src/http/",
+    migrations: "crates/core/migrations/",
+    tests: None,
+};
+
 /// The per-resource layers (`templates/resource/…`): every resource's domain type, handlers,
 /// storage for the project's database, migration and tests.
 fn resource_layers(mounts: &ResourceMounts, db: Db) -> Vec<Layer> {
@@ -206,15 +215,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_TEST_POSTGRES, "tests/api/db/"));
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
-            layers.extend(resource_layers(
-                &ResourceMounts {
-                    code: "src/",
-                    http: "src/http/",
-                    migrations: "migrations/",
-                    tests: Some("tests/api/"),
-                },
-                db,
-            ));
+            layers.extend(resource_layers(&MONOLITH_RESOURCES, db));
             layers.extend(ci_layer("monolith", answers.ci));
         }
         Shape::Microservices { .. } => {
@@ -267,15 +268,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             if postgres && platform == Platform::Knative {
                 layers.push(Layer::mounted(DEV_POSTGRES, "deploy/k8s/overlays/dev/"));
             }
-            layers.extend(resource_layers(
-                &ResourceMounts {
-                    code: "crates/core/src/",
-                    http: "crates/core/src/http/",
-                    migrations: "crates/core/migrations/",
-                    tests: None,
-                },
-                if postgres { Db::Postgres } else { Db::None },
-            ));
+            layers.extend(resource_layers(&SERVERLESS_RESOURCES, if postgres { Db::Postgres } else { Db::None }));
             layers.extend(ci_layer(platform_dir, answers.ci));
         }
     }
