@@ -19,14 +19,14 @@ pub struct Added {
     pub dry_run: bool,
 }
 
-/// Adds a service to the project at `args.path`.
+/// Adds a service to the project at `args.project.path`.
 ///
 /// # Errors
 /// Not a generated microservices project, an invalid or taken name, files that cannot be merged
 /// (nothing is changed then), or an I/O failure.
 pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
-    let options = Options { dry_run: args.dry_run, ..Options::default() };
-    let applied = change::apply(&args.path, options, |before| before.with_service(&args.name))?;
+    let options = Options { dry_run: args.project.dry_run, ..Options::default() };
+    let applied = change::apply(&args.project.path, options, |before| before.with_service(&args.name))?;
     Ok(Added {
         project: applied.project,
         kind: "service",
@@ -37,15 +37,15 @@ pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
     })
 }
 
-/// Adds a resource to the project at `args.path`.
+/// Adds a resource to the project at `args.project.path`.
 ///
 /// # Errors
 /// Not a generated project, an invalid spec or a taken name, files that cannot be merged
 /// (nothing is changed then), or an I/O failure.
 pub fn add_resource(args: &AddResourceArgs) -> Result<Added> {
-    let options = Options { dry_run: args.dry_run, ..Options::default() };
+    let options = Options { dry_run: args.project.dry_run, ..Options::default() };
     let spec = format!("{} {}", args.name, args.fields.join(" "));
-    let applied = change::apply(&args.path, options, |before| before.with_resource(&spec))?;
+    let applied = change::apply(&args.project.path, options, |before| before.with_resource(&spec))?;
     Ok(Added {
         project: applied.project,
         kind: "resource",

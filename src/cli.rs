@@ -94,15 +94,8 @@ pub struct AddResourceArgs {
     /// Fields, each FIELD:TYPE with an optional `?` (optional) and `:unique`
     #[arg(value_name = "FIELD:TYPE", required = true)]
     pub fields: Vec<String>,
-    /// The generated project (the directory holding `archgen.toml`)
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub path: PathBuf,
-    /// List the files that would change, and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the result (or the error) as JSON on stdout
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub project: AddTo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,10 +112,9 @@ pub enum TemplatesCommand {
     },
 }
 
+/// Where an `add` command changes a project, and how.
 #[derive(Debug, Args)]
-pub struct AddServiceArgs {
-    /// Service name: lowercase letters, digits and dashes, e.g. `billing`
-    pub name: String,
+pub struct AddTo {
     /// The generated project (the directory holding `archgen.toml`)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub path: PathBuf,
@@ -132,6 +124,14 @@ pub struct AddServiceArgs {
     /// Print the result (or the error) as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddServiceArgs {
+    /// Service name: lowercase letters, digits and dashes, e.g. `billing`
+    pub name: String,
+    #[command(flatten)]
+    pub project: AddTo,
 }
 
 const UPDATE_HELP: &str = "\

@@ -20,8 +20,8 @@ use crate::{Generated, Outcome};
 pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
     let json = match &cli.command {
         Command::New(args) => args.json,
-        Command::Add(AddCommand::Service(args)) => args.json,
-        Command::Add(AddCommand::Resource(args)) => args.json,
+        Command::Add(AddCommand::Service(args)) => args.project.json,
+        Command::Add(AddCommand::Resource(args)) => args.project.json,
         Command::Update(args) => args.change.json,
         Command::Diff(args) => args.change.json,
         Command::Completions { .. } | Command::Templates(_) => false,
