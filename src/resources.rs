@@ -122,8 +122,8 @@ impl fmt::Display for Resource {
     }
 }
 
-/// Column names every table has, and names the generated code uses beside the fields.
-const RESERVED_COLUMNS: &[&str] = &["id", "created_at", "updated_at", "total"];
+/// Column names every table has.
+const RESERVED_COLUMNS: &[&str] = &["id", "created_at", "updated_at"];
 
 /// Names a resource cannot take: its modules and types would clash with the generated
 /// modules and types of the layers it lives in (domain, HTTP, storage), or a table of a feature.
@@ -408,7 +408,7 @@ fn parse_field(spec: &str, word: &str) -> Result<Field> {
         return Err(invalid(
             spec,
             format!("field \"{name}\" is a column every resource already has"),
-            format!("leave it out (every resource has {}), or rename it", RESERVED_COLUMNS[..3].join(", ")),
+            format!("leave it out (every resource has {}), or rename it", RESERVED_COLUMNS.join(", ")),
         ));
     }
     if SQL_KEYWORDS.contains(&name) {

@@ -185,7 +185,7 @@ fn sql(resource: &Resource, table: &str, fields: &[FieldContext], db: Db) -> Sql
         ]),
         select: literal(&[&format!("SELECT {columns}"), &format!("FROM {quoted} WHERE id = {}", placeholder(db, 1))]),
         list: literal(&[
-            &format!("SELECT count(*) OVER () AS total, {columns}"),
+            &format!("SELECT count(*) OVER () AS _total, {columns}"),
             &format!("FROM {quoted} ORDER BY id LIMIT {} OFFSET {}", placeholder(db, 1), placeholder(db, 2)),
         ]),
         count: literal(&[&format!("SELECT count(*) FROM {quoted}")]),

@@ -87,7 +87,7 @@ pub struct Case {
 /// fields).
 const EXAMPLE: &str = "items name:string:unique description:text?";
 const EVERY_TYPE: &str = "products name:string price:decimal sku:string:unique note:text? quantity:int \
-                          stock:bigint? active:bool weight:float? available_on:date? launched_at:timestamp \
+                          stock:bigint? active:bool total:float? available_on:date? launched_at:timestamp \
                           code:uuid?:unique attributes:json?";
 
 pub const MONOLITH_POSTGRES: Case = Case {
