@@ -131,13 +131,33 @@ run_options() { # IMAGE ENV_FILE
   while IFS= read -r line; do run_opts+=(--env "$line"); done <"$2"
 }
 
+# `buildah run ARGS…`, its output into LOG. buildah re-executes itself from a sealed in-memory
+# copy, and sealing can lose a race (EBUSY: "sealing memfd copy") before anything of the image
+# runs; that is the runner failing, not the image, so that one failure is tried again.
+buildah_run() { # LOG ARGS…
+  local out=$1 attempt
+  shift
+  for attempt in 1 2 3; do
+    buildah run "$@" >"$out" 2>&1 && return 0
+    grep -q 'sealing memfd copy' "$out" || return 1
+    log "buildah lost its memfd race (attempt $attempt), running again"
+  done
+  return 1
+}
+
+# IMAGE's ENTRYPOINT into the caller's `entry`, and the options that run it as the image's USER
+# with the variables of ENV_FILE into `run_opts`.
+entrypoint() { # IMAGE ENV_FILE
+  mapfile -t entry < <(image_config "$1" | jq -r '.Entrypoint // [] | .[]')
+  ((${#entry[@]})) || fail "$1 has no ENTRYPOINT"
+  run_options "$1" "$2"
+}
+
 # Runs IMAGE's ENTRYPOINT with ARGS in container CTR, as the image's USER, on the host network.
 run_in() { # IMAGE CTR ENV_FILE ARGS…
   local image=$1 container=$2 envs=$3 entry=()
   shift 3
-  mapfile -t entry < <(image_config "$image" | jq -r '.Entrypoint // [] | .[]')
-  ((${#entry[@]})) || fail "$image has no ENTRYPOINT"
-  run_options "$image" "$envs"
+  entrypoint "$image" "$envs"
   buildah run "${run_opts[@]}" "$container" -- "${entry[@]}" "$@"
 }
 
@@ -196,8 +216,10 @@ healthcheck() { # NAME IMAGE ENV_FILE
   [[ ${test[0]:-} == CMD ]] || fail "$name: HEALTHCHECK is not in exec form: ${test[*]:-none}"
   new_container "$image"
   run_options "$image" "$envs"
-  buildah run "${run_opts[@]}" "$ctr" -- "${test[@]:1}" ||
+  buildah_run "$work/$name.healthcheck.log" "${run_opts[@]}" "$ctr" -- "${test[@]:1}" || {
+    cat "$work/$name.healthcheck.log" >&2
     fail "$name: HEALTHCHECK ${test[*]:1} failed"
+  }
   log "$name HEALTHCHECK ${test[*]:1} -> exit 0"
   echo "RESULT healthcheck $name exit=0" >>"$work/results"
 }
@@ -236,12 +258,19 @@ env_file() { # NAME PORT [K=V …]
   printf '%s\n' "$file"
 }
 
+# IMAGE's `migrate` in container CTR, its output into LOG.
+migrate() { # IMAGE CTR ENV_FILE LOG
+  local entry=()
+  entrypoint "$1" "$3"
+  buildah_run "$4" "${run_opts[@]}" "$2" -- "${entry[@]}" migrate
+}
+
 # A database-backed server: migrate, serve, probes, HEALTHCHECK, SIGTERM.
 exercise() { # NAME IMAGE ENV_FILE
   local name=$1 image=$2 envs=$3 port
   port=$(sed -n 's/^PORT=//p' "$envs")
   new_container "$image"
-  run_in "$image" "$ctr" "$envs" migrate >"$work/$name.migrate.log" 2>&1 || {
+  migrate "$image" "$ctr" "$envs" "$work/$name.migrate.log" || {
     cat "$work/$name.migrate.log" >&2
     fail "$name: migrate failed"
   }
