@@ -20,8 +20,7 @@ pub struct ResourceContext {
     pub plural: Spellings,
     /// The domain type (`singular.pascal`) and its module.
     pub singular: Spellings,
-    /// Position in the project's list, and the version of its migration.
-    pub index: usize,
+    /// The version of its migration (from its position in the project's list).
     pub migration: String,
     pub fields: Vec<FieldContext>,
     /// The fields in a sentence of the docs: "`name` (string, unique, 1 to 255 characters), …".
@@ -46,14 +45,12 @@ pub struct FieldContext {
     /// The name in a sentence (`unit price`), and as a constant (`UNIT_PRICE`).
     pub title: String,
     pub shouty: String,
-    pub kind: &'static str,
     pub optional: bool,
     pub unique: bool,
     /// `string` and `text`: validated (trimmed, bounded, no NUL) by the domain.
     pub text: bool,
     pub max_chars: usize,
-    /// The domain type, and the type of the struct field (`Option<…>` when optional).
-    pub rust: &'static str,
+    /// The type of the struct field (`Option<…>` when optional).
     pub rust_type: String,
     /// A `#[serde(…)]` attribute for the resource's field and for the input's, or empty.
     pub serde_output: String,
@@ -75,15 +72,15 @@ pub struct FieldContext {
     pub bind: String,
     pub from_row: String,
     /// Three distinct valid values as JSON, and one of the wrong type (empty for `json`, which
-    /// takes any value).
+    /// takes any value): what the test bodies are made of.
+    #[serde(skip)]
     pub samples: [String; 3],
+    #[serde(skip)]
     pub wrong: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SqlContext {
-    /// `id, name, …, created_at, updated_at`: what every statement returns.
-    pub columns: String,
     pub insert: String,
     pub select: String,
     pub list: String,
@@ -129,7 +126,6 @@ impl ResourceContext {
             example_body,
             plural: Spellings::of(&resource.name),
             singular: Spellings::of(&resource.singular),
-            index,
             migration: (FIRST_MIGRATION + 100 * index as u64).to_string(),
             has_unique: !unique.is_empty(),
             unique_names: unique.join(" or "),
@@ -200,7 +196,6 @@ fn sql(resource: &Resource, table: &str, fields: &[FieldContext], db: Db) -> Sql
             .filter(|f| f.unique)
             .map(|f| format!("CREATE UNIQUE INDEX \"{prefix}_{}_key\" ON {table} ({});", f.name, f.name))
             .collect(),
-        columns,
     }
 }
 
@@ -323,12 +318,10 @@ fn field(field: &Field, db: Db) -> FieldContext {
     FieldContext {
         title: name.replace('_', " "),
         shouty,
-        kind: field.ty.name(),
         optional,
         unique: field.unique,
         text,
         max_chars,
-        rust,
         rust_type: wrap(rust),
         serde_output,
         serde_input,
