@@ -13,7 +13,7 @@ use crate::names::Names;
 
 /// The minimum Rust version of every generated project, one for all styles: the newest
 /// `rust-version` among the pinned dependencies and what the generated code itself uses.
-pub const RUST_VERSION: &str = "1.89";
+pub const RUST_VERSION: &str = "1.94";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Context {

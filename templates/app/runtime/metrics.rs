@@ -149,7 +149,7 @@ mod tests {
         let metrics = Metrics::default();
         metrics.observe("/api/v1/items/{id}", "GET", 200, Duration::from_millis(3));
         metrics.observe("/api/v1/items/{id}", "GET", 200, Duration::from_millis(300));
-        metrics.observe("/api/v1/items/{id}", "GET", 200, Duration::from_secs(60));
+        metrics.observe("/api/v1/items/{id}", "GET", 200, Duration::from_mins(1));
         let text = metrics.render();
         let labels = r#"method="GET",route="/api/v1/items/{id}",status="200""#;
         assert!(

@@ -24,6 +24,9 @@ pub enum SchemaError {
     Unreadable(#[source] MigrateError),
 }
 
+/// Where sqlx records the applied migrations (`migrate!()`'s default).
+const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
+
 /// Ok when every migration of `migrator` is recorded in `_sqlx_migrations`.
 pub async fn check<DB>(migrator: &Migrator, pool: &Pool<DB>) -> Result<(), SchemaError>
 where
@@ -34,7 +37,7 @@ where
         .acquire()
         .await
         .map_err(|e| SchemaError::Unreadable(e.into()))?;
-    let applied = match connection.list_applied_migrations().await {
+    let applied = match connection.list_applied_migrations(MIGRATIONS_TABLE).await {
         Ok(applied) => applied,
         // A database nobody has migrated yet has no `_sqlx_migrations` table.
         Err(MigrateError::Execute(sqlx::Error::Database(error))) if no_table(&*error) => Vec::new(),
@@ -45,7 +48,7 @@ where
         None
     } else {
         connection
-            .dirty_version()
+            .dirty_version(MIGRATIONS_TABLE)
             .await
             .map_err(SchemaError::Unreadable)?
     };

@@ -41,7 +41,9 @@ impl TestSchema {
         let mut conn = PgConnection::connect_with(&admin)
             .await
             .expect("connect to DATABASE_URL");
-        sqlx::query(&format!("CREATE SCHEMA \"{name}\""))
+        // The name is made above: `test_`, then digits and underscores.
+        let sql = format!("CREATE SCHEMA \"{name}\"");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(&mut conn)
             .await
             .expect("create test schema");
@@ -72,7 +74,7 @@ impl Drop for TestSchema {
                     .max_connections(1)
                     .connect_with(admin)
                     .await?;
-                sqlx::query(&sql).execute(&pool).await?;
+                sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await?;
                 pool.close().await;
                 Ok::<_, sqlx::Error>(())
             })

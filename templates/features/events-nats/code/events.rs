@@ -152,8 +152,8 @@ impl Bus {
             .get_or_create_stream(jetstream::stream::Config {
                 name: self.config.stream(),
                 subjects: vec![format!("{}.>", self.config.namespace)],
-                max_age: Duration::from_secs(7 * 24 * 3600),
-                duplicate_window: Duration::from_secs(120),
+                max_age: Duration::from_hours(7 * 24),
+                duplicate_window: Duration::from_mins(2),
                 ..Default::default()
             })
             .await

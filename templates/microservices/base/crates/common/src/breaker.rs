@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn opens_after_consecutive_failures_only() {
-        let b = breaker(Duration::from_secs(60));
+        let b = breaker(Duration::from_mins(1));
         b.try_acquire().unwrap().failure();
         b.try_acquire().unwrap().failure();
         b.try_acquire().unwrap().success();

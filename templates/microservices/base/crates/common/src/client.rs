@@ -252,7 +252,7 @@ mod tests {
             },
             breaker: BreakerConfig {
                 failure_threshold: 2,
-                cooldown: Duration::from_secs(60),
+                cooldown: Duration::from_mins(1),
             },
         })
     }
