@@ -44,7 +44,11 @@ pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
 /// (nothing is changed then), or an I/O failure.
 pub fn add_resource(args: &AddResourceArgs) -> Result<Added> {
     let options = Options { dry_run: args.project.dry_run, ..Options::default() };
-    let spec = format!("{} {}", args.name, args.fields.join(" "));
+    let name = match &args.service {
+        Some(service) => format!("{service}/{}", args.name),
+        None => args.name.clone(),
+    };
+    let spec = format!("{name} {}", args.fields.join(" "));
     let applied = change::apply(&args.project.path, options, |before| before.with_resource(&spec))?;
     Ok(Added {
         project: applied.project,

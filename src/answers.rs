@@ -173,6 +173,13 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// The index of the service that owns `resource` (microservices); `None` elsewhere.
+    #[must_use]
+    pub fn owner(&self, resource: &Resource) -> Option<usize> {
+        let name = resource.service.as_ref()?;
+        self.services().iter().position(|s| &s.name == name)
+    }
+
     #[must_use]
     pub fn style(&self) -> Style {
         match self {
@@ -289,8 +296,6 @@ impl Answers {
             db: args.db.or(file.db),
         };
         let shape = shape(style, given, &names, prompter)?;
-        let specs = if args.resources.is_empty() { file.resources.unwrap_or_default() } else { args.resources.clone() };
-        let resources = crate::resources::resolve(&specs, shape.style())?;
         let ci = pick(args.ci.or(file.ci), Ci::value_variants(), prompter, "CI provider")?;
         let templates = match (&args.templates, &file.templates) {
             (Some(dir), _) => Some(Overlay::load(dir, dir.display().to_string())?),
@@ -300,7 +305,13 @@ impl Answers {
             }
             (None, None) => None,
         };
-        Ok(Self { name, names, ci, shape, templates, resources })
+        let mut answers = Self { name, names, ci, shape, templates, resources: Vec::new() };
+        // A name too long for what is built from it is reported first: a service's example
+        // resource is named after it, and would otherwise be what the error is about.
+        crate::limits::check(&answers)?;
+        let specs = if args.resources.is_empty() { file.resources.unwrap_or_default() } else { args.resources.clone() };
+        answers.resources = crate::resources::resolve(&specs, &answers.shape)?;
+        Ok(answers)
     }
 
     /// The templates the project renders from: the embedded ones, or those with its overlay.
@@ -332,7 +343,10 @@ impl Answers {
         let mut list: Vec<String> = current.iter().map(|s| s.name.clone()).collect();
         list.push(name.to_owned());
         let shape = Shape::Microservices { services: services(&list, &self.names)?, events: *events };
-        Ok(Self { shape, ..self.clone() })
+        // The new service gets its example resource.
+        let specs: Vec<String> = self.resources.iter().map(ToString::to_string).collect();
+        let resources = crate::resources::resolve(&specs, &shape)?;
+        Ok(Self { shape, resources, ..self.clone() })
     }
 
     /// These answers with one more resource (for `add resource`).
@@ -342,7 +356,7 @@ impl Answers {
     pub fn with_resource(&self, spec: &str) -> Result<Self> {
         let mut specs: Vec<String> = self.resources.iter().map(ToString::to_string).collect();
         specs.push(spec.to_owned());
-        let resources = crate::resources::resolve(&specs, self.style())?;
+        let resources = crate::resources::resolve(&specs, &self.shape)?;
         Ok(Self { resources, ..self.clone() })
     }
 
@@ -416,7 +430,7 @@ impl Answers {
     /// Whether the resources are those the project gets when it names none.
     #[must_use]
     pub fn has_default_resources(&self) -> bool {
-        crate::resources::resolve(&[], self.style()).is_ok_and(|defaults| defaults == self.resources)
+        crate::resources::resolve(&[], &self.shape).is_ok_and(|defaults| defaults == self.resources)
     }
 }
 

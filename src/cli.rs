@@ -84,8 +84,9 @@ Examples:
   cargo archgen add resource products name:string price:decimal sku:string:unique note:text?
   cargo archgen add resource line_items quantity:int unit_price:float ordered_on:date
 
-Monolith projects only, so far: the serverless and microservices code is written around the
-example `items`.";
+In a microservices project the resource belongs to one service (its table, handlers and events)
+and the gateway routes /api/v1/NAME to it: --service names it (needed when there is more than
+one). Not in serverless projects so far: their code is written around the example `items`.";
 
 #[derive(Debug, Args)]
 pub struct AddResourceArgs {
@@ -94,6 +95,9 @@ pub struct AddResourceArgs {
     /// Fields, each FIELD:TYPE with an optional `?` (optional) and `:unique`
     #[arg(value_name = "FIELD:TYPE", required = true)]
     pub fields: Vec<String>,
+    /// Microservices: the service that owns it (needed when there is more than one)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
     #[command(flatten)]
     pub project: AddTo,
 }
@@ -211,8 +215,10 @@ pub struct NewArgs {
     #[arg(long, value_enum)]
     pub platform: Option<Platform>,
     /// A resource: its name, then FIELD:TYPE pairs (`?` optional, `:unique`), e.g.
-    /// 'products name:string price:decimal sku:string:unique note:text?'. Repeatable; monolith
-    /// only so far [default: the example 'items name:string:unique description:text?']
+    /// 'products name:string price:decimal sku:string:unique note:text?'. Repeatable. In
+    /// microservices the owning service comes first: 'orders/products …' (a service given none
+    /// gets an example named after it); not in serverless so far [default: the example 'items
+    /// name:string:unique description:text?']
     #[arg(long = "resource", value_name = "SPEC")]
     pub resources: Vec<String>,
     /// Directory to create the project in [default: ./NAME]

@@ -32,21 +32,16 @@ pub struct Context {
     pub service: Option<ServiceContext>,
     pub events: EventsContext,
     pub platform: PlatformContext,
-    /// Every resource in order (microservices: the example, whose domain type every service
-    /// stores).
-    pub resources: Vec<ResourceContext>,
-    /// The resources' names sorted as rustfmt sorts module declarations and imports: by
-    /// singular (the domain modules) and by plural (the handlers' and repositories' modules).
-    pub by_singular: Vec<resource::ResourceNames>,
-    pub by_plural: Vec<resource::ResourceNames>,
-    /// The first resource: the one the docs and the generic tests (metrics, body limits,
-    /// readiness) use as their example.
-    pub example: resource::ResourceNames,
+    /// The resources of the code being rendered (see [`Resources`]).
+    #[serde(flatten)]
+    pub scope: Resources,
     /// The resource a per-resource template is rendered for; absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceContext>,
-    /// The crates the resources' field types need.
-    pub uses: crate::resources::Uses,
+    /// Every resource of the project in the order of the answers, with the index of the service
+    /// that owns it (microservices): what a per-resource template is rendered with.
+    #[serde(skip)]
+    pub owned: Vec<(Option<usize>, ResourceContext)>,
     /// What the project's features put in its composition roots: filled by [`crate::render`].
     pub slots: Slots,
 }
@@ -71,8 +66,9 @@ pub struct Slots {
     /// (`repository` in scope), and handles put into the state (`let state = state.with(h);`).
     pub setup: String,
     pub state: String,
-    /// Monolith and serverless: routes merged into the app's (`let routes = routes.merge(…);`),
-    /// and statements in the create handler once the item is stored (`item` in scope).
+    /// Monolith and serverless: routes merged into the app's (`let routes = routes.merge(…);`).
+    /// Every style: statements in each resource's create handler once it is stored (`created`
+    /// in scope, the resource's domain module as `resource`).
     pub routes: String,
     pub on_create: String,
     /// Lines of `.env.example` (the monolith places them after the listen address, the other
@@ -192,8 +188,6 @@ pub struct ServiceSlots {
     pub service_shutdown: String,
     /// `app`: routes merged into the service's (`let routes = routes.merge(…);`).
     pub service_routes: String,
-    /// The create handler, once the record is stored (`record` in scope).
-    pub service_on_create: String,
 }
 
 impl Slots {
@@ -214,6 +208,14 @@ impl Slots {
 pub struct ServiceContext {
     #[serde(flatten)]
     pub names: Names,
+    /// The resources it owns: in its own templates they are the context's [`Resources`].
+    #[serde(skip)]
+    pub scope: Resources,
+    /// Its resources, for the project's templates (the gateway, the docs).
+    pub resources: Vec<ResourceContext>,
+    /// What the gateway sends to it: `/api/v1/<path>` and below, for each path (its resources,
+    /// and its own name for what the service itself serves, such as its events).
+    pub paths: Vec<String>,
     /// Local port: the gateway has 8080, service `i` has `8081 + i`.
     pub port: u16,
     pub index: usize,
@@ -274,12 +276,32 @@ impl Context {
         let db = answers.shape.db();
         let ci = answers.ci;
         let (services, events, platform) = (answers.shape.services(), answers.shape.events(), answers.shape.platform());
-        let resources: Vec<ResourceContext> = answers
+        // A resource's migration comes from its position among the resources of its database:
+        // the project's, or in microservices its service's.
+        let owner = |resource: &crate::resources::Resource| answers.shape.owner(resource);
+        let mut positions = vec![0; services.len() + 1];
+        let owned: Vec<(Option<usize>, ResourceContext)> = answers
             .resources
             .iter()
-            .enumerate()
-            .map(|(index, resource)| ResourceContext::new(resource, index, db))
+            .map(|resource| {
+                let service = owner(resource);
+                let position = &mut positions[service.map_or(services.len(), |s| s)];
+                let context = ResourceContext::new(resource, *position, db);
+                *position += 1;
+                (service, context)
+            })
             .collect();
+        let scope_of = |service: Option<usize>| {
+            let resources: Vec<&crate::resources::Resource> =
+                answers.resources.iter().filter(|r| owner(r) == service).collect();
+            let contexts = owned.iter().filter(|(s, _)| *s == service).map(|(_, c)| c.clone()).collect();
+            // The project's crates (a workspace's dependency table) need what any resource uses.
+            let uses = match service {
+                Some(_) => crate::resources::Uses::of(resources),
+                None => crate::resources::Uses::of(&answers.resources),
+            };
+            Resources::new(contexts, uses)
+        };
         Self {
             archgen_version: env!("CARGO_PKG_VERSION"),
             rust_version: RUST_VERSION,
@@ -322,13 +344,25 @@ impl Context {
             services: services
                 .iter()
                 .enumerate()
-                .map(|(index, names)| ServiceContext {
-                    names: names.clone(),
-                    port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
-                    index,
-                    first: index == 0,
-                    last: index + 1 == services.len(),
-                    slots: ServiceSlots::default(),
+                .map(|(index, names)| {
+                    let scope = scope_of(Some(index));
+                    let mut paths = vec![names.kebab.clone()];
+                    for resource in &scope.resources {
+                        if !paths.contains(&resource.plural.kebab) {
+                            paths.push(resource.plural.kebab.clone());
+                        }
+                    }
+                    ServiceContext {
+                        names: names.clone(),
+                        resources: scope.resources.clone(),
+                        paths,
+                        scope,
+                        port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
+                        index,
+                        first: index == 0,
+                        last: index + 1 == services.len(),
+                        slots: ServiceSlots::default(),
+                    }
                 })
                 .collect(),
             service: None,
@@ -342,19 +376,41 @@ impl Context {
                 aws_lambda: platform == Some(Platform::AwsLambda),
                 knative: platform == Some(Platform::Knative),
             },
-            uses: crate::resources::Uses::of(&answers.resources),
+            // Microservices: the project's own code (the common crate) has no resources; each
+            // service's has its own.
+            scope: scope_of(None),
+            resource: None,
+            owned,
+            slots: Slots::default(),
+        }
+    }
+}
+
+/// The resources of the code a template renders: the project's in the single-app styles; in
+/// microservices none in the project's (common) code and a service's own in its templates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resources {
+    /// In order.
+    pub resources: Vec<ResourceContext>,
+    /// The names sorted as rustfmt sorts module declarations and imports: by singular (the
+    /// domain modules) and by plural (the handlers' and repositories' modules).
+    pub by_singular: Vec<resource::ResourceNames>,
+    pub by_plural: Vec<resource::ResourceNames>,
+    /// The first resource: the one the docs and the generic tests (metrics, body limits,
+    /// readiness) use as their example.
+    pub example: resource::ResourceNames,
+    /// The crates the resources' field types need.
+    pub uses: crate::resources::Uses,
+}
+
+impl Resources {
+    fn new(resources: Vec<ResourceContext>, uses: crate::resources::Uses) -> Self {
+        Self {
             by_singular: resource::sorted(&resources, |r| &r.singular.snake),
             by_plural: resource::sorted(&resources, |r| &r.plural.snake),
             example: resource::example(&resources),
             resources,
-            resource: None,
-            slots: Slots::default(),
+            uses,
         }
-    }
-
-    /// The context for one service's per-service templates.
-    #[must_use]
-    pub fn for_service(&self, index: usize) -> Self {
-        Self { service: self.services.get(index).cloned(), ..self.clone() }
     }
 }

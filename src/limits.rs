@@ -131,7 +131,8 @@ pub fn check(answers: &Answers) -> Result<()> {
         return Err(Error::InvalidService {
             name: service.name.clone(),
             reason: too_long("service", room),
-            suggestion: fit_service(service, room, services),
+            // Short enough to name its example resource too (named after the service).
+            suggestion: fit_service(service, room.min(crate::resources::MAX_NAME_LEN), services),
         });
     }
     Ok(())

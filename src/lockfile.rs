@@ -37,24 +37,22 @@ pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
 /// the same key differ only in names, services and files outside the manifests.
 #[must_use]
 pub fn key(answers: &Answers) -> String {
-    match &answers.shape {
-        Shape::Monolith { db } => {
-            // A field type that needs a crate of its own makes a different resolution.
-            let uses = crate::resources::Uses::of(&answers.resources);
-            let mut key = format!("monolith-{}", db.name());
-            for (used, name) in [(uses.decimal, "decimal"), (uses.uuid, "uuid")] {
-                if used {
-                    key.push('-');
-                    key.push_str(name);
-                }
-            }
-            key
-        }
+    let mut key = match &answers.shape {
+        Shape::Monolith { db } => format!("monolith-{}", db.name()),
         Shape::Microservices { events, .. } => format!("microservices-events-{}", events.name()),
         Shape::Serverless { platform, .. } => {
             format!("serverless-{}-{}", platform.name(), answers.shape.db().name())
         }
+    };
+    // A field type that needs a crate of its own makes a different resolution.
+    let uses = crate::resources::Uses::of(&answers.resources);
+    for (used, name) in [(uses.decimal, "decimal"), (uses.uuid, "uuid")] {
+        if used {
+            key.push('-');
+            key.push_str(name);
+        }
     }
+    key
 }
 
 /// `answers` with the placeholder names: the project whose resolution is pinned for its key.
@@ -103,6 +101,7 @@ pub fn placeholders() -> Result<Vec<Answers>> {
                             db: Some(*db),
                             events,
                             platform,
+                            services: (*style == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
                             resources: placeholder_resources(crate::resources::Uses { decimal, uuid }),
                             ..NewArgs::default()
                         };
@@ -138,8 +137,23 @@ pub fn render(answers: &Answers) -> Result<String> {
     })?;
     let lock = Lock::parse(text).map_err(|e| Error::Template(format!("lockfiles/{key}.lock: {e}")))?;
     let project = Renames::new(&placeholder_names(PLACEHOLDER_PROJECT), &answers.names);
-    let services: Vec<Renames> =
-        answers.shape.services().iter().map(|s| Renames::new(&placeholder_names(PLACEHOLDER_SERVICE), s)).collect();
+    let services: Vec<Renames> = answers
+        .shape
+        .services()
+        .iter()
+        .enumerate()
+        .map(|(index, service)| {
+            // The placeholder service uses every crate the project's field types need; each
+            // service depends only on those its own resources need.
+            let owned = answers.resources.iter().filter(|r| answers.shape.owner(r) == Some(index));
+            let uses = crate::resources::Uses::of(owned);
+            let unused = [(uses.decimal, "rust_decimal"), (uses.uuid, "uuid")]
+                .into_iter()
+                .filter_map(|(used, name)| (!used).then_some(name))
+                .collect();
+            Renames { unused, ..Renames::new(&placeholder_names(PLACEHOLDER_SERVICE), service) }
+        })
+        .collect();
     Ok(lock.rename(&project, &services).to_string())
 }
 
@@ -147,20 +161,27 @@ fn placeholder_names(name: &str) -> Names {
     Names::new(name).unwrap_or_else(|_| unreachable!("placeholder names are valid"))
 }
 
-/// The spellings of one name that can appear in a crate name, placeholder → real.
-struct Renames(Vec<(String, String)>);
+/// The spellings of one name that can appear in a crate name, placeholder → real, and the
+/// crates the renamed package does not depend on although the placeholder did.
+struct Renames {
+    spellings: Vec<(String, String)>,
+    unused: Vec<&'static str>,
+}
 
 impl Renames {
     fn new(from: &Names, to: &Names) -> Self {
-        Self(vec![(from.kebab.clone(), to.kebab.clone()), (from.snake.clone(), to.snake.clone())])
+        Self {
+            spellings: vec![(from.kebab.clone(), to.kebab.clone()), (from.snake.clone(), to.snake.clone())],
+            unused: Vec::new(),
+        }
     }
 
     fn applies(&self, name: &str) -> bool {
-        self.0.iter().any(|(from, _)| name.contains(from.as_str()))
+        self.spellings.iter().any(|(from, _)| name.contains(from.as_str()))
     }
 
     fn apply(&self, name: &str) -> String {
-        self.0.iter().fold(name.to_owned(), |name, (from, to)| name.replace(from.as_str(), to))
+        self.spellings.iter().fold(name.to_owned(), |name, (from, to)| name.replace(from.as_str(), to))
     }
 }
 
@@ -252,26 +273,35 @@ impl Lock {
         // Old index → new indices.
         let mut map: Vec<Vec<usize>> = Vec::with_capacity(self.packages.len());
         let mut packages: Vec<Package> = Vec::new();
+        // Per new package, the crates it does not depend on.
+        let mut unused: Vec<&[&str]> = Vec::new();
         for package in &self.packages {
-            let copies: Vec<String> = if !is_member(package) {
-                vec![package.name.clone()]
+            let copies: Vec<(String, &[&str])> = if !is_member(package) {
+                vec![(package.name.clone(), &[])]
             } else if services.first().is_some_and(|s| s.applies(&package.name)) {
-                services.iter().map(|s| s.apply(&package.name)).collect()
+                services.iter().map(|s| (s.apply(&package.name), s.unused.as_slice())).collect()
             } else {
-                vec![project.apply(&package.name)]
+                vec![(project.apply(&package.name), &[])]
             };
             map.push(
                 copies
                     .into_iter()
-                    .map(|name| {
+                    .map(|(name, not)| {
                         packages.push(Package { name, ..package.clone() });
+                        unused.push(not);
                         packages.len() - 1
                     })
                     .collect(),
             );
         }
-        for package in &mut packages {
-            package.dependencies = package.dependencies.iter().flat_map(|&d| map[d].iter().copied()).collect();
+        let names: Vec<String> = self.packages.iter().map(|p| p.name.clone()).collect();
+        for (package, unused) in packages.iter_mut().zip(unused) {
+            package.dependencies = package
+                .dependencies
+                .iter()
+                .filter(|&&d| !unused.contains(&names[d].as_str()))
+                .flat_map(|&d| map[d].iter().copied())
+                .collect();
         }
         Self { version: self.version, packages }.sorted()
     }

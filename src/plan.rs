@@ -70,6 +70,14 @@ struct ResourceMounts {
 
 const MONOLITH_RESOURCES: ResourceMounts =
     ResourceMounts { code: "src/", http: "src/http/", migrations: "migrations/", tests: Some("tests/api/") };
+/// In microservices a resource lives in the service that owns it (the per-resource context has
+/// its owner as `service`).
+const MICROSERVICES_RESOURCES: ResourceMounts = ResourceMounts {
+    code: "services/{{service.kebab}}/src/",
+    http: "services/{{service.kebab}}/src/http/",
+    migrations: "services/{{service.kebab}}/migrations/",
+    tests: Some("services/{{service.kebab}}/tests/api/"),
+};
 const SERVERLESS_RESOURCES: ResourceMounts = ResourceMounts {
     code: "crates/core/src/",
     http: "crates/core/src/http/",
@@ -236,9 +244,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 prefix: "services/{{service.kebab}}/",
                 per: Per::Service,
             });
-            // The example's domain type, which every service stores (its own handlers, storage
-            // and tables are the service's).
-            layers.push(Layer::per_resource("domain", "crates/common/src/"));
+            layers.extend(resource_layers(&MICROSERVICES_RESOURCES, Db::Postgres));
             layers.extend(ci_layer("microservices", answers.ci));
         }
         &Shape::Serverless { platform, postgres } => {
@@ -302,7 +308,12 @@ pub fn plan_with(answers: &Answers, features: &[Feature]) -> Result<Vec<FileSpec
         let instances: Vec<(Option<usize>, Option<usize>)> = match layer.per {
             Per::Project => vec![(None, None)],
             Per::Service => (0..answers.shape.services().len()).map(|i| (Some(i), None)).collect(),
-            Per::Resource => (0..answers.resources.len()).map(|i| (None, Some(i))).collect(),
+            Per::Resource => answers
+                .resources
+                .iter()
+                .enumerate()
+                .map(|(i, resource)| (answers.shape.owner(resource), Some(i)))
+                .collect(),
         };
         for source in sources {
             let relative = source

@@ -58,17 +58,21 @@ pub fn render_with(answers: &Answers, features: &[Feature]) -> Result<Tree> {
             if let Some(object) = value.as_object_mut() {
                 object.remove("services");
                 object.insert("service".into(), serde_json::to_value(service).map_err(invalid)?);
+                // In its own templates, a service's resources are the resources.
+                if let serde_json::Value::Object(scope) = serde_json::to_value(&service.scope).map_err(invalid)? {
+                    object.extend(scope);
+                }
             }
             Ok(value)
         })
         .collect::<Result<Vec<_>>>()?;
     fill_slots(features, answers, &mut root, &mut per_service)?;
-    // A resource's context: the project's, with the resource.
+    // A resource's context: its service's (microservices) or the project's, with the resource.
     let per_resource = context
-        .resources
+        .owned
         .iter()
-        .map(|resource| {
-            let mut value = root.clone();
+        .map(|(service, resource)| {
+            let mut value = service.and_then(|s| per_service.get(s)).unwrap_or(&root).clone();
             if let Some(object) = value.as_object_mut() {
                 object.insert("resource".into(), serde_json::to_value(resource).map_err(invalid)?);
             }
@@ -369,7 +373,7 @@ mod tests {
         ("setup", &["monolith", "knative"]),
         ("state", &["monolith", "knative"]),
         ("routes", &["monolith", "aws-lambda", "knative"]),
-        ("on_create", &["monolith", "aws-lambda", "knative"]),
+        ("on_create", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("compose_header", &["monolith"]),
         ("compose_services", &["monolith", "microservices"]),

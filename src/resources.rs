@@ -4,6 +4,7 @@
 //! A resource is written as a spec, on the command line and in `archgen.toml`:
 //! `products name:string price:decimal sku:string:unique note:text?` — the name (plural, the
 //! table and the URL), then `FIELD:TYPE`, `?` for an optional field, `:unique` for a unique one.
+//! In microservices the name says which service owns the resource: `orders/products …`.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -11,8 +12,10 @@ use std::fmt;
 use heck::{ToKebabCase, ToPascalCase, ToShoutySnakeCase, ToTitleCase};
 use serde::Serialize;
 
-use crate::cli::{Choice, Style};
+use crate::answers::Shape;
+use crate::cli::Choice;
 use crate::error::{Error, Result};
+use crate::names::Names;
 
 /// The longest resource or field name: short enough that every generated line holding one
 /// keeps the layout rustfmt gives it (the generated code passes `cargo fmt --check` whatever
@@ -24,7 +27,8 @@ pub const MAX_RESOURCES: usize = 64;
 
 /// The fields of the example resource, which a project gets when it names no resources.
 pub const EXAMPLE_FIELDS: &str = "name:string:unique description:text?";
-/// The example resource of the single-app styles.
+/// The example resource of the single-app styles; in microservices each service's example is
+/// named after the service.
 pub const EXAMPLE: &str = "items";
 
 /// A field's type, as a spec spells it.
@@ -98,6 +102,9 @@ pub struct Field {
 /// A validated resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
+    /// Microservices: the service that owns it (its table, handlers and events), as named in
+    /// the project's service list.
+    pub service: Option<String>,
     /// Plural, `snake_case`: the table, the state field, the module of its handlers.
     pub name: String,
     /// Singular, `snake_case`: the domain type's module (`Product` in `product.rs`).
@@ -108,6 +115,9 @@ pub struct Resource {
 impl fmt::Display for Resource {
     /// The canonical spec: what `archgen.toml` records and `--resource` accepts.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(service) = &self.service {
+            write!(f, "{service}/")?;
+        }
         f.write_str(&self.name)?;
         for field in &self.fields {
             write!(f, " {}:{}", field.name, field.ty.name())?;
@@ -348,7 +358,10 @@ pub fn parse(spec: &str) -> Result<Resource> {
     let head = words.next().ok_or_else(|| {
         invalid(spec, "it is empty", "write a name and its fields, e.g. \"products name:string price:decimal\"")
     })?;
-    let name = head;
+    let (service, name) = match head.split_once('/') {
+        Some((service, name)) => (Some(service.to_owned()), name),
+        None => (None, head),
+    };
     check_identifier(spec, "resource name", name)?;
     let singular = singular(name);
     for reserved in [name, singular.as_str()] {
@@ -386,7 +399,7 @@ pub fn parse(spec: &str) -> Result<Resource> {
     if fields.len() > MAX_FIELDS {
         return Err(invalid(spec, format!("it has {} fields", fields.len()), format!("give at most {MAX_FIELDS}")));
     }
-    Ok(Resource { name: name.to_owned(), singular, fields })
+    Ok(Resource { service, name: name.to_owned(), singular, fields })
 }
 
 fn type_list() -> String {
@@ -455,26 +468,39 @@ fn parse_field(spec: &str, word: &str) -> Result<Field> {
     Ok(field)
 }
 
-/// Validates a project's resource list: names unique, at most [`MAX_RESOURCES`]; the example
-/// resource when the list is empty. Only the monolith takes other resources so far: the
-/// serverless functions (their worker and events) and the microservices (whose services store
-/// the example entity) are written around the example.
+/// Validates a project's resource list for its shape: names unique, at most
+/// [`MAX_RESOURCES`]; the example resource when the list is empty. In microservices every
+/// resource has an owning service (implied when there is one service), and a service that owns
+/// none gets its own example, named after it.
 ///
 /// # Errors
-/// [`Error::InvalidResource`] for a bad spec, a name given twice, or a style that takes only
-/// the example.
-pub fn resolve(specs: &[String], style: Style) -> Result<Vec<Resource>> {
+/// [`Error::InvalidResource`] for a bad spec, a name given twice, an owner that is not a
+/// service (or one given outside microservices), or a style that takes only the example.
+pub fn resolve(specs: &[String], shape: &Shape) -> Result<Vec<Resource>> {
     let mut resources = specs.iter().map(|spec| parse(spec)).collect::<Result<Vec<_>>>()?;
     let example = parse(&format!("{EXAMPLE} {EXAMPLE_FIELDS}"))?;
-    if resources.is_empty() {
+    if let Shape::Microservices { services, .. } = shape {
+        // Projects generated before resources had owners recorded the shared example alone:
+        // each service's own example stands for it now.
+        if resources == [example] {
+            resources.clear();
+        }
+        own(&mut resources, services)?;
+    } else if let Some(owned) = resources.iter().find(|r| r.service.is_some()) {
+        return Err(invalid(
+            &owned.to_string(),
+            format!(
+                "only a microservices project has services to own resources, and this is a {}",
+                shape.style().name()
+            ),
+            format!("leave out the service: \"{}\"", Resource { service: None, ..owned.clone() }),
+        ));
+    } else if resources.is_empty() {
         resources.push(example);
-    } else if style != Style::Monolith && resources != [example] {
+    } else if matches!(shape, Shape::Serverless { .. }) && resources != [example] {
         return Err(invalid(
             &resources[0].to_string(),
-            format!(
-                "the {} style does not take resources yet: its code is written around the example `items`",
-                style.name()
-            ),
+            "the serverless style does not take resources yet: its code is written around the example `items`",
             "generate a monolith (--style monolith), or leave out --resource and extend the example by hand",
         ));
     }
@@ -502,6 +528,65 @@ pub fn resolve(specs: &[String], style: Style) -> Result<Vec<Resource>> {
     Ok(resources)
 }
 
+/// Gives every resource of a microservices project its owner, checks that the gateway can route
+/// each by its name alone, and gives each service that owns none its example.
+fn own(resources: &mut Vec<Resource>, services: &[Names]) -> Result<()> {
+    let listed = || services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ");
+    for resource in resources.iter_mut() {
+        match &resource.service {
+            Some(owner) if !services.iter().any(|s| &s.name == owner) => {
+                return Err(invalid(
+                    &resource.to_string(),
+                    format!("\"{owner}\" is not a service of this project (its services: {})", listed()),
+                    "name one of its services, or add the service first: cargo archgen add service NAME",
+                ));
+            }
+            Some(_) => {}
+            None if services.len() == 1 => resource.service = Some(services[0].name.clone()),
+            None => {
+                return Err(invalid(
+                    &resource.to_string(),
+                    format!("resource \"{}\" names no service, and the project has {}", resource.name, listed()),
+                    format!(
+                        "say which service owns it: \"{}/{}\" (with `add resource`: --service {})",
+                        services[0].name, resource, services[0].name
+                    ),
+                ));
+            }
+        }
+        let path = resource.name.to_kebab_case();
+        if let Some(other) = services.iter().find(|s| s.kebab == path && resource.service.as_ref() != Some(&s.name)) {
+            return Err(invalid(
+                &resource.to_string(),
+                format!("`/api/v1/{path}` is the path of the service \"{}\"", other.name),
+                format!("let \"{}\" own it (\"{}/{}\"), or pick another name", other.name, other.name, resource.name),
+            ));
+        }
+    }
+    for service in services {
+        if resources.iter().any(|r| r.service.as_ref() == Some(&service.name)) {
+            continue;
+        }
+        let spec = format!("{}/{} {EXAMPLE_FIELDS}", service.name, service.snake);
+        let example = parse(&spec).map_err(|error| {
+            let reason = match error {
+                Error::InvalidResource { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            invalid(
+                &format!("{}/{}", service.name, service.snake),
+                format!(
+                    "service \"{}\" owns no resource, and its example, named after it, is refused: {reason}",
+                    service.name
+                ),
+                format!("give it a resource (--resource '{}/NAME FIELD:TYPE…'), or another name", service.name),
+            )
+        })?;
+        resources.push(example);
+    }
+    Ok(())
+}
+
 /// What a project's resources need from the crates: the types beyond `std`, `time` and
 /// `serde_json` that some field uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -512,8 +597,8 @@ pub struct Uses {
 
 impl Uses {
     #[must_use]
-    pub fn of(resources: &[Resource]) -> Self {
-        let any = |ty| resources.iter().flat_map(|r| &r.fields).any(|f| f.ty == ty);
+    pub fn of<'a>(resources: impl IntoIterator<Item = &'a Resource> + Clone) -> Self {
+        let any = |ty| resources.clone().into_iter().flat_map(|r| &r.fields).any(|f| f.ty == ty);
         Self { decimal: any(FieldType::Decimal), uuid: any(FieldType::Uuid) }
     }
 }
@@ -607,14 +692,71 @@ mod tests {
         assert!(error(&long).contains("longer"));
     }
 
+    fn microservices(services: &[&str]) -> Shape {
+        let services = services.iter().map(|s| Names::new(s).unwrap()).collect();
+        Shape::Microservices { services, events: crate::cli::Events::None }
+    }
+
+    fn specs(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn refusal(specs: &[String], shape: &Shape) -> String {
+        match resolve(specs, shape) {
+            Err(Error::InvalidResource { reason, .. }) => reason,
+            other => panic!("{specs:?}: expected an invalid resource, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn projects_default_to_the_example_and_only_the_monolith_takes_others() {
-        let resources = resolve(&[], Style::Serverless).unwrap();
+    fn projects_default_to_the_example_and_serverless_takes_no_others() {
+        let serverless = Shape::Serverless { platform: crate::cli::Platform::Knative, postgres: true };
+        let monolith = Shape::Monolith { db: crate::cli::Db::Postgres };
+        let resources = resolve(&[], &serverless).unwrap();
         assert_eq!(resources[0].to_string(), "items name:string:unique description:text?");
-        let products = ["products name:string".to_owned()];
-        assert!(resolve(&products, Style::Monolith).is_ok());
-        assert!(resolve(&products, Style::Microservices).is_err());
-        let twice = ["products name:string".to_owned(), "product name:string".to_owned()];
-        assert!(resolve(&twice, Style::Monolith).is_err());
+        let products = specs(&["products name:string"]);
+        assert!(resolve(&products, &monolith).is_ok());
+        assert!(resolve(&products, &serverless).is_err());
+        let twice = specs(&["products name:string", "product name:string"]);
+        assert!(refusal(&twice, &monolith).contains("already has"));
+        let owned = specs(&["users/products name:string"]);
+        assert!(refusal(&owned, &monolith).contains("only a microservices project"));
+    }
+
+    #[test]
+    fn in_microservices_every_resource_has_an_owner_and_every_service_a_resource() {
+        let shape = microservices(&["users", "order-lines"]);
+        let defaults: Vec<String> = resolve(&[], &shape).unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            defaults,
+            [
+                "users/users name:string:unique description:text?",
+                "order-lines/order_lines name:string:unique description:text?"
+            ]
+        );
+        // The shared example of projects generated before resources had owners stands for the
+        // services' own examples.
+        let legacy = specs(&["items name:string:unique description:text?"]);
+        assert_eq!(resolve(&legacy, &shape).unwrap().len(), 2);
+        // A service given a resource gets no example; the others do, after the given ones.
+        let given = specs(&["users/accounts email:string:unique"]);
+        let resolved: Vec<String> = resolve(&given, &shape).unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(resolved[0], "users/accounts email:string:unique");
+        assert!(resolved[1].starts_with("order-lines/order_lines "), "{resolved:?}");
+        assert_eq!(resolved.len(), 2);
+        // One service owns what names none.
+        let one = microservices(&["users"]);
+        let implied = resolve(&specs(&["accounts email:string"]), &one).unwrap();
+        assert_eq!(implied[0].service.as_deref(), Some("users"));
+        for (list, reason) in [
+            (&["accounts email:string"][..], "names no service"),
+            (&["billing/accounts email:string"], "not a service of this project"),
+            (&["users/order_lines name:string"], "is the path of the service"),
+            (&["users/accounts a:int", "order-lines/accounts b:int"], "already has"),
+        ] {
+            assert!(refusal(&specs(list), &shape).contains(reason), "{list:?}: {}", refusal(&specs(list), &shape));
+        }
+        // A service whose name cannot be its example's.
+        assert!(refusal(&[], &microservices(&["health"])).contains("owns no resource"));
     }
 }

@@ -160,32 +160,42 @@ fn microservices_with_nats_build_test_and_run() {
         crud_through_gateway(&gateway, service);
     }
     // users consumes orders' events and vice versa: two creations each (one later deleted).
-    for (consumer, producer) in [("users", "orders"), ("orders", "users")] {
-        wait_for(&format!("{consumer} to process {producer}'s events"), Duration::from_secs(20), || {
+    for (consumer, created) in [("users", "orders.order.created"), ("orders", "users.user.created")] {
+        wait_for(&format!("{consumer} to process {created}"), Duration::from_secs(20), || {
             total(&processed(&gateway, consumer)) == 2
         });
         let body = processed(&gateway, consumer);
-        assert!(
-            body["data"].as_array().unwrap().iter().all(|e| e["event_type"] == format!("{producer}.item.created")),
-            "{body}"
-        );
+        assert!(body["data"].as_array().unwrap().iter().all(|e| e["event_type"] == created), "{body}");
     }
 
     // A redelivered event (same id, sent again past JetStream's deduplication) changes nothing;
     // a fresh one sent after it proves the consumer got that far.
     let seen = processed(&gateway, "users")["data"][0].clone();
     let event = |id: &str| {
-        json!({"id": id, "type": "orders.item.created", "version": 1, "occurred_at": seen["occurred_at"],
+        json!({"id": id, "type": "orders.order.created", "version": 1, "occurred_at": seen["occurred_at"],
                "source": "orders", "data": {"id": 1, "name": "replayed"}})
         .to_string()
     };
-    let subject = format!("{}.orders.item.created", namespace.0);
+    let subject = format!("{}.orders.order.created", namespace.0);
     let (duplicate, fresh) = (event(seen["event_id"].as_str().unwrap()), event(&format!("fresh-{run}")));
     nats_publish(&[(&subject, None, &duplicate), (&subject, None, &fresh)]);
     wait_for("the fresh event", Duration::from_secs(20), || total(&processed(&gateway, "users")) >= 3);
     std::thread::sleep(Duration::from_millis(500));
     let after = processed(&gateway, "users");
     assert_eq!(total(&after), 3, "the redelivered event had an effect: {after}");
+
+    // A resource of its own: the gateway routes it to orders, which publishes its creation.
+    let product = json!({"name": "widget", "price": "12.50", "sku": format!("sku-{run}"), "quantity": 3,
+                         "active": true, "launched_at": "2026-01-02T03:04:05Z"});
+    let created = gateway.request("POST", "/api/v1/products", Some(&product.to_string()), &[]);
+    assert_eq!(created.status, 201, "{created:?}");
+    assert_eq!(created.json()["data"]["price"], "12.50", "{created:?}");
+    let duplicate = gateway.request("POST", "/api/v1/products", Some(&product.to_string()), &[]);
+    assert_eq!((duplicate.status, duplicate.error_code().as_str()), (409, "conflict"));
+    wait_for("users to process orders.product.created", Duration::from_secs(20), || {
+        total(&processed(&gateway, "users")) == 4
+    });
+    assert_eq!(processed(&gateway, "users")["data"][0]["event_type"], "orders.product.created");
 
     // Stop users: its routes answer 503 in the envelope, then the circuit opens and calls fail
     // fast; orders keeps working; readiness names users.

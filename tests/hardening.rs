@@ -263,6 +263,13 @@ fn renamed_cases(project: &str, service: &str) -> Vec<Result<Answers, cargo_arch
             let mut file = case.to_file();
             file.name = Some(project.to_owned());
             if let Some(first) = file.services.as_mut().and_then(|list| list.first_mut()) {
+                // Its resources move with it.
+                let owned = format!("{first}/");
+                for resource in file.resources.iter_mut().flatten() {
+                    if let Some(rest) = resource.strip_prefix(&owned) {
+                        *resource = format!("{service}/{rest}");
+                    }
+                }
                 service.clone_into(first);
             }
             Answers::resolve(&NewArgs::default(), Some(&file), &mut Defaults)

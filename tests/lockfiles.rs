@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use cargo_archgen::answers::Answers;
-use cargo_archgen::cli::{Db, NewArgs, Style};
+use cargo_archgen::cli::{Db, Events, NewArgs, Style};
 use cargo_archgen::context::RUST_VERSION;
 use cargo_archgen::lockfile;
 use cargo_archgen::prompt::Defaults;
@@ -94,6 +94,21 @@ fn cases_and_odd_names() -> Vec<Answers> {
             };
             cases.push(Answers::resolve(&args, None, &mut Defaults).unwrap());
         }
+    }
+    // In microservices each service depends only on the crates its own resources need.
+    for (events, resources) in [
+        (Events::Nats, &["b/prices amount:decimal", "c/codes code:uuid"][..]),
+        (Events::None, &["a/things price:decimal code:uuid?"]),
+    ] {
+        let args = NewArgs {
+            name: Some("shop".into()),
+            style: Some(Style::Microservices),
+            services: Some(vec!["a".into(), "b".into(), "c".into()]),
+            events: Some(events),
+            resources: resources.iter().map(|r| (*r).to_owned()).collect(),
+            ..NewArgs::default()
+        };
+        cases.push(Answers::resolve(&args, None, &mut Defaults).unwrap());
     }
     cases
 }

@@ -105,19 +105,65 @@ fn bad_specs_get_one_error_and_one_help_line_and_change_nothing() {
 }
 
 #[test]
-fn only_the_monolith_takes_resources_so_far() {
+fn serverless_takes_no_resources_so_far() {
+    let tmp = tempfile::tempdir().unwrap();
+    archgen(tmp.path())
+        .args(["new", "m", "--yes", "--style", "serverless", "--resource", "products name:string"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not take resources yet").and(predicate::str::contains("help:")));
+}
+
+/// Microservices: a resource belongs to a service; `add resource --service`, `add service` (which
+/// brings the service's example) and `update` grow a project into what one `new` generates.
+#[test]
+fn microservices_grow_by_resources_and_services_as_one_new_generates() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    for style in [&["--style", "microservices"][..], &["--style", "serverless"]] {
-        archgen(dir)
-            .args(["new", "m", "--yes", "--resource", "products name:string"])
-            .args(style)
+    new(dir, "grown", &["--style", "microservices", "--services", "users,orders", "--events", "nats"]);
+    let before = common::files(&dir.join("grown"));
+    // With two services, which one owns it must be said; an unknown one is refused.
+    for owner in [&[][..], &["--service", "billing"]] {
+        let output = archgen(dir)
+            .args(["add", "resource", "products", "name:string", "--path", "grown"])
+            .args(owner)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("does not take resources yet").and(predicate::str::contains("help:")));
+            .get_output()
+            .stderr
+            .clone();
+        let stderr = String::from_utf8(output).unwrap();
+        assert_eq!(stderr.lines().count(), 2, "{stderr}");
+        assert!(stderr.starts_with("error: invalid resource") && stderr.contains("\nhelp: "), "{stderr}");
     }
-    new(dir, "m", &["--style", "microservices"]);
-    archgen(dir).args(["add", "resource", "products", "name:string", "--path", "m"]).assert().code(2);
+    assert_eq!(common::files(&dir.join("grown")), before, "a refusal changes nothing");
+
+    let mut add = archgen(dir);
+    add.args(["add", "resource", "--path", "grown", "--service", "orders", "--json"]).args(PRODUCTS.split(' '));
+    add.assert().success();
+    let grown = dir.join("grown");
+    git(&grown, &["add", "-A"]);
+    git(&grown, &["commit", "-qm", "products"]);
+    archgen(dir).args(["add", "service", "billing", "--path", "grown"]).assert().success();
+    git(&grown, &["add", "-A"]);
+    git(&grown, &["commit", "-qm", "billing"]);
+    archgen(dir).args(["update", "--path", "grown", "--set", "ci=gitlab"]).assert().success();
+
+    let example = |service: &str| format!("{service}/{service} name:string:unique description:text?");
+    let products = format!("orders/{PRODUCTS}");
+    archgen(dir)
+        .args(["new", "shop", "--output", "fresh", "--ci", "gitlab", "--no-git", "--style", "microservices"])
+        .args(["--services", "users,orders,billing", "--events", "nats"])
+        .args(["--resource", &example("users"), "--resource", &example("orders"), "--resource", &products])
+        .args(["--resource", &example("billing")])
+        .assert()
+        .success();
+    assert_eq!(common::files(&grown), common::files(&dir.join("fresh")), "growing equals generating");
+    let files = common::files(&grown);
+    assert!(files.contains_key("services/orders/src/http/products.rs"));
+    assert!(files.contains_key("services/orders/migrations/20240101000100_create_products.sql"));
+    let routes = String::from_utf8(files["gateway/src/services.rs"].clone()).unwrap();
+    assert!(routes.contains("path: \"products\",\n        service: \"orders\""), "{routes}");
 }
 
 /// rustfmt lays a line out by its width: generated code must pass `cargo fmt --check` with the
@@ -166,4 +212,18 @@ fn generated_rust_keeps_its_layout_at_every_name_length() {
             assert!(fmt.status.success(), "{db} {specs:?}:\n{}", String::from_utf8_lossy(&fmt.stdout));
         }
     }
+    // Microservices: a service with the shortest names and one with the longest, each with
+    // two resources (its state, routes and modules list them).
+    let output = "microservices";
+    let mut cmd = archgen(dir);
+    cmd.args(["new", "shop", "--yes", "--no-git", "--style", "microservices", "--output", output]);
+    cmd.args(["--services", &format!("a,{long}")]);
+    for (service, specs) in ["a", long].into_iter().zip(&specs) {
+        for spec in specs {
+            cmd.args(["--resource", &format!("{service}/{spec}")]);
+        }
+    }
+    cmd.assert().success();
+    let fmt = Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join(output)).output().unwrap();
+    assert!(fmt.status.success(), "microservices:\n{}", String::from_utf8_lossy(&fmt.stdout));
 }

@@ -1,7 +1,7 @@
 //! Typed, versioned events over NATS JetStream.
 //!
 //! Every event travels in the same envelope, `{id, type, version, occurred_at, source, data}`,
-//! on the subject `<namespace>.<type>` (e.g. `shop.users.item.created`) of one stream,
+//! on the subject `<namespace>.<type>` (e.g. `shop.users.user.created`) of one stream,
 //! `<namespace>-events`. Publishing sets `Nats-Msg-Id` to the event id, so JetStream drops a
 //! re-publish within its duplicate window; consumers are durable pull consumers with explicit
 //! acks, and must still be idempotent (delivery is at least once): ack after the effect is
@@ -27,7 +27,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Event<T = serde_json::Value> {
     /// Unique per event; consumers deduplicate on it.
     pub id: String,
-    /// `<source>.<entity>.<verb>`, e.g. `users.item.created`; also the subject suffix.
+    /// `<source>.<entity>.<verb>`, e.g. `users.user.created`; also the subject suffix.
     #[serde(rename = "type")]
     pub event_type: String,
     /// The schema version of `data`: bump it on a breaking change and keep consuming the old
@@ -274,12 +274,12 @@ mod tests {
     fn envelope_round_trips_with_type_field() {
         let event = Event::new(
             "users",
-            "users.item.created".into(),
+            "users.user.created".into(),
             1,
             serde_json::json!({"id": 7}),
         );
         let json = serde_json::to_value(&event).unwrap();
-        assert_eq!(json["type"], "users.item.created");
+        assert_eq!(json["type"], "users.user.created");
         assert_eq!(json["version"], 1);
         assert!(json["occurred_at"].is_string());
         let back: Event = serde_json::from_value(json).unwrap();
@@ -290,7 +290,7 @@ mod tests {
     fn namespace_is_validated() {
         let ok = EventsConfig::from_env(&Env::from_pairs(&[]), "shop").unwrap();
         assert_eq!(ok.stream(), "shop-events");
-        assert_eq!(ok.subject("users.item.created"), "shop.users.item.created");
+        assert_eq!(ok.subject("users.user.created"), "shop.users.user.created");
         assert!(
             EventsConfig::from_env(&Env::from_pairs(&[("EVENTS_NAMESPACE", "a.b")]), "x").is_err()
         );

@@ -1,4 +1,5 @@
-//! The API gateway: the only entry point. It routes `/api/v1/<service>/…` to that service with
+//! The API gateway: the only entry point. It routes `/api/v1/<resource>/…` to the service that
+//! owns the resource (and `/api/v1/<service>/…` to the service: [`ROUTES`]) with
 //! a per-upstream timeout, retries (idempotent methods only) and a circuit breaker, limits
 //! each client's request rate, propagates request ids, and reports its upstreams' health at
 //! `/status/upstreams` and as gauges in `/metrics` (its own `/readyz` does not depend on them:
@@ -22,7 +23,7 @@ use common::http::health::readiness;
 use common::metrics::Metrics;
 
 pub use config::GatewayConfig;
-pub use services::SERVICES;
+pub use services::{ROUTES, SERVICES};
 
 use crate::ratelimit::RateLimiter;
 
@@ -37,7 +38,6 @@ pub fn app(config: &GatewayConfig) -> Router {
     let body_limit = config.server.http.body_limit;
     let mut api = Router::new();
     for upstream in &upstreams {
-        let prefix = format!("/api/v1/{}", upstream.name());
         let handler = {
             let upstream = upstream.clone();
             move |ConnectInfo(peer), request: Request| {
@@ -45,9 +45,12 @@ pub fn app(config: &GatewayConfig) -> Router {
                 async move { proxy::forward(&upstream, peer, request, body_limit).await }
             }
         };
-        api = api
-            .route(&prefix, any(handler.clone()))
-            .route(&format!("{prefix}/{{*rest}}"), any(handler));
+        for route in ROUTES.iter().filter(|r| r.service == upstream.name()) {
+            let prefix = format!("/api/v1/{}", route.path);
+            api = api
+                .route(&prefix, any(handler.clone()))
+                .route(&format!("{prefix}/{{*rest}}"), any(handler.clone()));
+        }
     }
     let limiter = Arc::new(RateLimiter::new(config.rate_limit.clone()));
     let api = api.layer(axum::middleware::from_fn_with_state(

@@ -1,7 +1,6 @@
 //! PostgreSQL helpers every service uses for its OWN database: configuration, a lazily
 //! connecting pool, the readiness ping and the mapping of sqlx errors to domain errors.
 
-pub mod rows;
 mod support;
 
 use std::str::FromStr;
@@ -74,23 +73,9 @@ pub fn storage(error: sqlx::Error) -> Error {
     support::storage(error)
 }
 
-/// A unique violation becomes `conflict()`; anything else as [`storage`].
-pub fn conflict_or_storage(error: sqlx::Error, conflict: impl FnOnce() -> Error) -> Error {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => conflict(),
-        _ => storage(error),
-    }
-}
-
 /// A count from SQL (`bigint`) as the `u64` the envelope uses.
 pub fn count(total: i64) -> u64 {
     u64::try_from(total).unwrap_or_default()
-}
-
-/// A page bound (`LIMIT`, `OFFSET`) as the `bigint` SQL binds; page arithmetic is bounded by
-/// `u32 * u32`, far below `i64::MAX`.
-pub fn bigint(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// The readiness checks of a service: its database answers within one second (`database`) and
