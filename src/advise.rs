@@ -769,7 +769,7 @@ mod tests {
                     ci: advice.ci,
                     shape: shape.clone(),
                     templates: None,
-                    resources: crate::resources::resolve(&[], &shape).unwrap(),
+                    resources: crate::resources::resolve(&[], shape).unwrap(),
                 };
                 let line = answers.command_line(None);
                 let cli = crate::cli::try_parse_from(line.split(' ').skip(1).map(Into::into)).unwrap();

@@ -276,32 +276,7 @@ impl Context {
         let db = answers.shape.db();
         let ci = answers.ci;
         let (services, events, platform) = (answers.shape.services(), answers.shape.events(), answers.shape.platform());
-        // A resource's migration comes from its position among the resources of its database:
-        // the project's, or in microservices its service's.
-        let owner = |resource: &crate::resources::Resource| answers.shape.owner(resource);
-        let mut positions = vec![0; services.len() + 1];
-        let owned: Vec<(Option<usize>, ResourceContext)> = answers
-            .resources
-            .iter()
-            .map(|resource| {
-                let service = owner(resource);
-                let position = &mut positions[service.map_or(services.len(), |s| s)];
-                let context = ResourceContext::new(resource, *position, db);
-                *position += 1;
-                (service, context)
-            })
-            .collect();
-        let scope_of = |service: Option<usize>| {
-            let resources: Vec<&crate::resources::Resource> =
-                answers.resources.iter().filter(|r| owner(r) == service).collect();
-            let contexts = owned.iter().filter(|(s, _)| *s == service).map(|(_, c)| c.clone()).collect();
-            // The project's crates (a workspace's dependency table) need what any resource uses.
-            let uses = match service {
-                Some(_) => crate::resources::Uses::of(resources),
-                None => crate::resources::Uses::of(&answers.resources),
-            };
-            Resources::new(contexts, uses)
-        };
+        let owned = owned_resources(answers);
         Self {
             archgen_version: env!("CARGO_PKG_VERSION"),
             rust_version: RUST_VERSION,
@@ -345,24 +320,7 @@ impl Context {
                 .iter()
                 .enumerate()
                 .map(|(index, names)| {
-                    let scope = scope_of(Some(index));
-                    let mut paths = vec![names.kebab.clone()];
-                    for resource in &scope.resources {
-                        if !paths.contains(&resource.plural.kebab) {
-                            paths.push(resource.plural.kebab.clone());
-                        }
-                    }
-                    ServiceContext {
-                        names: names.clone(),
-                        resources: scope.resources.clone(),
-                        paths,
-                        scope,
-                        port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
-                        index,
-                        first: index == 0,
-                        last: index + 1 == services.len(),
-                        slots: ServiceSlots::default(),
-                    }
+                    ServiceContext::new(names, index, services.len(), Resources::of(answers, &owned, Some(index)))
                 })
                 .collect(),
             service: None,
@@ -378,7 +336,7 @@ impl Context {
             },
             // Microservices: the project's own code (the common crate) has no resources; each
             // service's has its own.
-            scope: scope_of(None),
+            scope: Resources::of(answers, &owned, None),
             resource: None,
             owned,
             slots: Slots::default(),
@@ -403,7 +361,61 @@ pub struct Resources {
     pub uses: crate::resources::Uses,
 }
 
+/// Every resource of the project with the index of the service that owns it (microservices).
+/// Its migration is numbered by its position among the resources of its database: the
+/// project's, or its service's.
+fn owned_resources(answers: &Answers) -> Vec<(Option<usize>, ResourceContext)> {
+    // The last counter is the project's.
+    let project = answers.shape.services().len();
+    let mut positions = vec![0; project + 1];
+    answers
+        .resources
+        .iter()
+        .map(|resource| {
+            let service = answers.shape.owner(resource);
+            let position = &mut positions[service.unwrap_or(project)];
+            let context = ResourceContext::new(resource, *position, answers.shape.db());
+            *position += 1;
+            (service, context)
+        })
+        .collect()
+}
+
+impl ServiceContext {
+    fn new(names: &Names, index: usize, count: usize, scope: Resources) -> Self {
+        let mut paths = vec![names.kebab.clone()];
+        for resource in &scope.resources {
+            if !paths.contains(&resource.plural.kebab) {
+                paths.push(resource.plural.kebab.clone());
+            }
+        }
+        Self {
+            names: names.clone(),
+            resources: scope.resources.clone(),
+            paths,
+            scope,
+            port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
+            index,
+            first: index == 0,
+            last: index + 1 == count,
+            slots: ServiceSlots::default(),
+        }
+    }
+}
+
 impl Resources {
+    /// The resources `service` owns; with `None`, the project's own code's.
+    fn of(answers: &Answers, owned: &[(Option<usize>, ResourceContext)], service: Option<usize>) -> Self {
+        let resources = answers.resources.iter().filter(|r| answers.shape.owner(r) == service);
+        let contexts = owned.iter().filter(|(s, _)| *s == service).map(|(_, c)| c.clone()).collect();
+        // The project's crates (a workspace's dependency table) need what any resource uses.
+        let uses = match service {
+            Some(_) => crate::resources::Uses::of(resources),
+            None => crate::resources::Uses::of(&answers.resources),
+        };
+        Self::new(contexts, uses)
+    }
+
     fn new(resources: Vec<ResourceContext>, uses: crate::resources::Uses) -> Self {
         Self {
             by_singular: resource::sorted(&resources, |r| &r.singular.snake),

@@ -597,9 +597,13 @@ pub struct Uses {
 
 impl Uses {
     #[must_use]
-    pub fn of<'a>(resources: impl IntoIterator<Item = &'a Resource> + Clone) -> Self {
-        let any = |ty| resources.clone().into_iter().flat_map(|r| &r.fields).any(|f| f.ty == ty);
-        Self { decimal: any(FieldType::Decimal), uuid: any(FieldType::Uuid) }
+    pub fn of<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Self {
+        let mut uses = Self::default();
+        for field in resources.into_iter().flat_map(|r| &r.fields) {
+            uses.decimal |= field.ty == FieldType::Decimal;
+            uses.uuid |= field.ty == FieldType::Uuid;
+        }
+        uses
     }
 }
 

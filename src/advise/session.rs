@@ -72,7 +72,7 @@ fn command_line(shape: &Shape, ci: Ci, names: Option<&Names>) -> Result<String> 
         // Only the name is printed; the placeholder is no valid name, so it stands in.
         None => (PLACEHOLDER.to_owned(), Names::new("app")?),
     };
-    let resources = crate::resources::resolve(&[], &shape)?;
+    let resources = crate::resources::resolve(&[], shape)?;
     Ok(Answers { name, names, ci, shape: shape.clone(), templates: None, resources }.command_line(None))
 }
 
