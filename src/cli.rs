@@ -84,8 +84,8 @@ Examples:
   cargo archgen add resource products name:string price:decimal sku:string:unique note:text?
   cargo archgen add resource line_items quantity:int unit_price:float ordered_on:date
 
-Monolith projects only, so far: the serverless and microservices code is written around the
-example `items`.";
+Monolith and serverless projects (a serverless resource goes into the shared core, crates/core);
+not microservices so far: their services are written around the example `items`.";
 
 #[derive(Debug, Args)]
 pub struct AddResourceArgs {
@@ -212,7 +212,7 @@ pub struct NewArgs {
     pub platform: Option<Platform>,
     /// A resource: its name, then FIELD:TYPE pairs (`?` optional, `:unique`), e.g.
     /// 'products name:string price:decimal sku:string:unique note:text?'. Repeatable; monolith
-    /// only so far [default: the example 'items name:string:unique description:text?']
+    /// and serverless so far [default: the example 'items name:string:unique description:text?']
     #[arg(long = "resource", value_name = "SPEC")]
     pub resources: Vec<String>,
     /// Directory to create the project in [default: ./NAME]

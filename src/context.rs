@@ -21,6 +21,10 @@ pub struct Context {
     /// The oldest Rust every generated project supports (`rust-version`, the CI's MSRV job).
     pub rust_version: &'static str,
     pub project: Names,
+    /// The crate that holds the app's code, as Rust spells it: the monolith's own, the
+    /// serverless `…_core`, the microservices' `…_common`; its integration tests (the shared
+    /// harness) import it as `app`.
+    pub code_crate: String,
     pub style: &'static str,
     pub db: DbContext,
     pub ci: CiContext,
@@ -40,8 +44,9 @@ pub struct Context {
     pub by_singular: Vec<resource::ResourceNames>,
     pub by_plural: Vec<resource::ResourceNames>,
     /// The first resource: the one the docs and the generic tests (metrics, body limits,
-    /// readiness) use as their example.
-    pub example: resource::ResourceNames,
+    /// readiness) use as their example, and that the serverless functions (the queue's import
+    /// job, the events they are tested with) work on.
+    pub example: ResourceContext,
     /// The resource a per-resource template is rendered for; absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<ResourceContext>,
@@ -284,6 +289,11 @@ impl Context {
             archgen_version: env!("CARGO_PKG_VERSION"),
             rust_version: RUST_VERSION,
             project: answers.names.clone(),
+            code_crate: match answers.style() {
+                crate::cli::Style::Monolith => answers.names.snake.clone(),
+                crate::cli::Style::Microservices => format!("{}_common", answers.names.snake),
+                crate::cli::Style::Serverless => format!("{}_core", answers.names.snake),
+            },
             style: answers.style().name(),
             db: DbContext {
                 kind: db.name(),
@@ -345,7 +355,7 @@ impl Context {
             uses: crate::resources::Uses::of(&answers.resources),
             by_singular: resource::sorted(&resources, |r| &r.singular.snake),
             by_plural: resource::sorted(&resources, |r| &r.plural.snake),
-            example: resource::example(&resources),
+            example: resource::example(&resources, db),
             resources,
             resource: None,
             slots: Slots::default(),

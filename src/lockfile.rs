@@ -27,8 +27,8 @@ static LOCKFILES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lockfiles");
 
 /// Project name the pinned resolutions were made with.
 pub const PLACEHOLDER_PROJECT: &str = "archgen-lock-project";
-/// The resource the pinned monolith resolutions are made with, with a field of each type that
-/// brings in a crate of its own and the project uses.
+/// The resource the pinned monolith and serverless resolutions are made with, with a field of
+/// each type that brings in a crate of its own and the project uses.
 const PLACEHOLDER_RESOURCE: &str = "archgen_lock_rows";
 /// Service name the pinned microservices resolutions were made with (one service).
 pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
@@ -37,24 +37,20 @@ pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
 /// the same key differ only in names, services and files outside the manifests.
 #[must_use]
 pub fn key(answers: &Answers) -> String {
-    match &answers.shape {
-        Shape::Monolith { db } => {
-            // A field type that needs a crate of its own makes a different resolution.
-            let uses = crate::resources::Uses::of(&answers.resources);
-            let mut key = format!("monolith-{}", db.name());
-            for (used, name) in [(uses.decimal, "decimal"), (uses.uuid, "uuid")] {
-                if used {
-                    key.push('-');
-                    key.push_str(name);
-                }
-            }
-            key
-        }
-        Shape::Microservices { events, .. } => format!("microservices-events-{}", events.name()),
-        Shape::Serverless { platform, .. } => {
-            format!("serverless-{}-{}", platform.name(), answers.shape.db().name())
+    let mut key = match &answers.shape {
+        Shape::Monolith { db } => format!("monolith-{}", db.name()),
+        Shape::Microservices { events, .. } => return format!("microservices-events-{}", events.name()),
+        Shape::Serverless { platform, .. } => format!("serverless-{}-{}", platform.name(), answers.shape.db().name()),
+    };
+    // A field type that needs a crate of its own makes a different resolution.
+    let uses = crate::resources::Uses::of(&answers.resources);
+    for (used, name) in [(uses.decimal, "decimal"), (uses.uuid, "uuid")] {
+        if used {
+            key.push('-');
+            key.push_str(name);
         }
     }
+    key
 }
 
 /// `answers` with the placeholder names: the project whose resolution is pinned for its key.

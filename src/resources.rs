@@ -456,9 +456,8 @@ fn parse_field(spec: &str, word: &str) -> Result<Field> {
 }
 
 /// Validates a project's resource list: names unique, at most [`MAX_RESOURCES`]; the example
-/// resource when the list is empty. Only the monolith takes other resources so far: the
-/// serverless functions (their worker and events) and the microservices (whose services store
-/// the example entity) are written around the example.
+/// resource when the list is empty. The microservices take only the example so far (their
+/// services store the example entity); the monolith and the serverless core take any.
 ///
 /// # Errors
 /// [`Error::InvalidResource`] for a bad spec, a name given twice, or a style that takes only
@@ -468,7 +467,7 @@ pub fn resolve(specs: &[String], style: Style) -> Result<Vec<Resource>> {
     let example = parse(&format!("{EXAMPLE} {EXAMPLE_FIELDS}"))?;
     if resources.is_empty() {
         resources.push(example);
-    } else if style != Style::Monolith && resources != [example] {
+    } else if style == Style::Microservices && resources != [example] {
         return Err(invalid(
             &resources[0].to_string(),
             format!(
@@ -608,11 +607,12 @@ mod tests {
     }
 
     #[test]
-    fn projects_default_to_the_example_and_only_the_monolith_takes_others() {
+    fn projects_default_to_the_example_and_microservices_take_no_others() {
         let resources = resolve(&[], Style::Serverless).unwrap();
         assert_eq!(resources[0].to_string(), "items name:string:unique description:text?");
         let products = ["products name:string".to_owned()];
         assert!(resolve(&products, Style::Monolith).is_ok());
+        assert!(resolve(&products, Style::Serverless).is_ok());
         assert!(resolve(&products, Style::Microservices).is_err());
         let twice = ["products name:string".to_owned(), "product name:string".to_owned()];
         assert!(resolve(&twice, Style::Monolith).is_err());

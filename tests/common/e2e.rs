@@ -82,11 +82,12 @@ pub struct Case {
     pub args: &'static [&'static str],
 }
 
-/// The monolith cases serve the example and a resource with a field of every type (their own
-/// tests are its CRUD end to end against the case's database: round trip, 409, 422, optional
-/// fields).
-const EXAMPLE: &str = "items name:string:unique description:text?";
-const EVERY_TYPE: &str = "products name:string price:decimal sku:string:unique note:text? quantity:int \
+/// The monolith and serverless cases serve the example and a resource with a field of every type
+/// (their own tests are its CRUD end to end against the case's database: round trip, 409, 422,
+/// optional fields). Two serverless cases put the resource of every type first: the one their
+/// functions (the import job, the events they are tested with) work on.
+pub const EXAMPLE: &str = "items name:string:unique description:text?";
+pub const EVERY_TYPE: &str = "products name:string price:decimal sku:string:unique note:text? quantity:int \
                           stock:bigint? active:bool total:float? available_on:date? launched_at:timestamp \
                           code:uuid?:unique attributes:json?";
 
@@ -118,22 +119,74 @@ pub const MICROSERVICES_NONE: Case = Case {
 pub const AWS_LAMBDA_POSTGRES: Case = Case {
     id: "serverless-aws-lambda-postgres",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "aws-lambda",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--resource",
+        EVERY_TYPE,
+        "--resource",
+        EXAMPLE,
+    ],
 };
 pub const AWS_LAMBDA_NONE: Case = Case {
     id: "serverless-aws-lambda-none",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "aws-lambda", "--db", "none", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "aws-lambda",
+        "--db",
+        "none",
+        "--ci",
+        "none",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
 };
 pub const KNATIVE_POSTGRES: Case = Case {
     id: "serverless-knative-postgres",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "knative", "--db", "postgres", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
 };
 pub const KNATIVE_NONE: Case = Case {
     id: "serverless-knative-none",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "knative", "--db", "none", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "none",
+        "--ci",
+        "none",
+        "--resource",
+        EVERY_TYPE,
+        "--resource",
+        EXAMPLE,
+    ],
 };
 
 /// Where the cases building into this shared target are kept, between tests and between runs:
