@@ -86,7 +86,7 @@ Examples:
 
 In a microservices project the resource belongs to one service (its table, handlers and events)
 and the gateway routes /api/v1/NAME to it: --service names it (needed when there is more than
-one). Not in serverless projects so far: their code is written around the example `items`.";
+one). In a serverless project it goes into the shared core (crates/core).";
 
 #[derive(Debug, Args)]
 pub struct AddResourceArgs {
@@ -217,8 +217,8 @@ pub struct NewArgs {
     /// A resource: its name, then FIELD:TYPE pairs (`?` optional, `:unique`), e.g.
     /// 'products name:string price:decimal sku:string:unique note:text?'. Repeatable. In
     /// microservices the owning service comes first: 'orders/products …' (a service given none
-    /// gets an example named after it); not in serverless so far [default: the example 'items
-    /// name:string:unique description:text?']
+    /// gets an example named after it) [default: the example 'items name:string:unique
+    /// description:text?']
     #[arg(long = "resource", value_name = "SPEC")]
     pub resources: Vec<String>,
     /// Directory to create the project in [default: ./NAME]

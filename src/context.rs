@@ -21,6 +21,10 @@ pub struct Context {
     /// The oldest Rust every generated project supports (`rust-version`, the CI's MSRV job).
     pub rust_version: &'static str,
     pub project: Names,
+    /// The crate that holds the app's code, as Rust spells it: the monolith's own, the
+    /// serverless `…_core`, the microservices' `…_common`; its integration tests (the shared
+    /// harness) import it as `app`.
+    pub code_crate: String,
     pub style: &'static str,
     pub db: DbContext,
     pub ci: CiContext,
@@ -281,6 +285,11 @@ impl Context {
             archgen_version: env!("CARGO_PKG_VERSION"),
             rust_version: RUST_VERSION,
             project: answers.names.clone(),
+            code_crate: match answers.style() {
+                crate::cli::Style::Monolith => answers.names.snake.clone(),
+                crate::cli::Style::Microservices => format!("{}_common", answers.names.snake),
+                crate::cli::Style::Serverless => format!("{}_core", answers.names.snake),
+            },
             style: answers.style().name(),
             db: DbContext {
                 kind: db.name(),
@@ -355,8 +364,9 @@ pub struct Resources {
     pub by_singular: Vec<resource::ResourceNames>,
     pub by_plural: Vec<resource::ResourceNames>,
     /// The first resource: the one the docs and the generic tests (metrics, body limits,
-    /// readiness) use as their example.
-    pub example: resource::ResourceNames,
+    /// readiness) use as their example, and that the serverless functions (the queue's import
+    /// job, the events they are tested with) work on.
+    pub example: ResourceContext,
     /// The crates the resources' field types need.
     pub uses: crate::resources::Uses,
 }
@@ -413,14 +423,14 @@ impl Resources {
             Some(_) => crate::resources::Uses::of(resources),
             None => crate::resources::Uses::of(&answers.resources),
         };
-        Self::new(contexts, uses)
+        Self::new(contexts, uses, answers.shape.db())
     }
 
-    fn new(resources: Vec<ResourceContext>, uses: crate::resources::Uses) -> Self {
+    fn new(resources: Vec<ResourceContext>, uses: crate::resources::Uses, db: Db) -> Self {
         Self {
             by_singular: resource::sorted(&resources, |r| &r.singular.snake),
             by_plural: resource::sorted(&resources, |r| &r.plural.snake),
-            example: resource::example(&resources),
+            example: resource::example(&resources, db),
             resources,
             uses,
         }

@@ -27,8 +27,8 @@ static LOCKFILES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lockfiles");
 
 /// Project name the pinned resolutions were made with.
 pub const PLACEHOLDER_PROJECT: &str = "archgen-lock-project";
-/// The resource the pinned monolith resolutions are made with, with a field of each type that
-/// brings in a crate of its own and the project uses.
+/// The resource the pinned monolith and serverless resolutions are made with, with a field of
+/// each type that brings in a crate of its own and the project uses.
 const PLACEHOLDER_RESOURCE: &str = "archgen_lock_rows";
 /// Service name the pinned microservices resolutions were made with (one service).
 pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";

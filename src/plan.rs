@@ -63,8 +63,8 @@ struct ResourceMounts {
     code: &'static str,
     http: &'static str,
     migrations: &'static str,
-    /// Where its integration tests go: a style with a test harness of the app (the monolith's
-    /// `tests/api`); the serverless functions test the example through their own transports.
+    /// Where its integration tests go: beside the harness of the app ([`APP_TEST_APP`]), if the
+    /// style has one.
     tests: Option<&'static str>,
 }
 
@@ -82,7 +82,7 @@ const SERVERLESS_RESOURCES: ResourceMounts = ResourceMounts {
     code: "crates/core/src/",
     http: "crates/core/src/http/",
     migrations: "crates/core/migrations/",
-    tests: None,
+    tests: Some("crates/core/tests/api/"),
 };
 
 /// The per-resource layers (`templates/resource/…`): every resource's domain type, handlers,
@@ -125,6 +125,11 @@ const K8S_HPA: &str = "k8s/hpa";
 const APP_DOMAIN: &str = "app/domain";
 /// The integration tests' client: a router called in memory (`tower::ServiceExt::oneshot`).
 const APP_TEST_CLIENT: &str = "app/test-client";
+/// The app's integration tests (`tests/api` of the monolith and of the serverless core): the
+/// harness (the real router on fresh storage, `support::TestApp`), its probes, metrics and
+/// request ids, and beside it every resource's CRUD tests. Each style brings its `db.rs`
+/// (`TestDb`: fresh storage per test).
+const APP_TEST_APP: &str = "app/test-app";
 /// A `PostgreSQL` schema of its own per test, for every style's test support with `PostgreSQL`.
 const APP_TEST_POSTGRES: &str = "app/test-postgres";
 /// `db setup` on a `PostgreSQL` the user has (role and database, then migrations) and the one
@@ -202,6 +207,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_CONFIG, "src/"));
             layers.push(Layer::mounted(APP_CORE, "src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "src/"));
+            layers.push(Layer::mounted(APP_TEST_APP, "tests/api/"));
             layers.push(Layer::mounted(APP_TEST_CLIENT, "tests/api/support/"));
             if db != Db::None {
                 layers.push(Layer::mounted(MIGRATIONS_BUILD, ""));
@@ -257,6 +263,8 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_CONFIG, "crates/core/src/"));
             layers.push(Layer::mounted(APP_CORE, "crates/core/src/"));
             layers.push(Layer::mounted(APP_DOMAIN, "crates/core/src/"));
+            layers.push(Layer::mounted(APP_TEST_APP, "crates/core/tests/api/"));
+            layers.push(Layer::mounted(APP_TEST_CLIENT, "crates/core/tests/api/support/"));
             if postgres {
                 layers.push(Layer::mounted(MIGRATIONS_BUILD, "crates/core/"));
                 layers.push(Layer::mounted(APP_SCHEMA, "crates/core/src/"));

@@ -497,12 +497,6 @@ pub fn resolve(specs: &[String], shape: &Shape) -> Result<Vec<Resource>> {
         ));
     } else if resources.is_empty() {
         resources.push(example);
-    } else if matches!(shape, Shape::Serverless { .. }) && resources != [example] {
-        return Err(invalid(
-            &resources[0].to_string(),
-            "the serverless style does not take resources yet: its code is written around the example `items`",
-            "generate a monolith (--style monolith), or leave out --resource and extend the example by hand",
-        ));
     }
     if resources.len() > MAX_RESOURCES {
         return Err(invalid(
@@ -713,14 +707,14 @@ mod tests {
     }
 
     #[test]
-    fn projects_default_to_the_example_and_serverless_takes_no_others() {
+    fn single_app_projects_default_to_the_example_and_take_any_others() {
         let serverless = Shape::Serverless { platform: crate::cli::Platform::Knative, postgres: true };
         let monolith = Shape::Monolith { db: crate::cli::Db::Postgres };
         let resources = resolve(&[], &serverless).unwrap();
         assert_eq!(resources[0].to_string(), "items name:string:unique description:text?");
         let products = specs(&["products name:string"]);
         assert!(resolve(&products, &monolith).is_ok());
-        assert!(resolve(&products, &serverless).is_err());
+        assert_eq!(resolve(&products, &serverless).unwrap()[0].name, "products");
         let twice = specs(&["products name:string", "product name:string"]);
         assert!(refusal(&twice, &monolith).contains("already has"));
         let owned = specs(&["users/products name:string"]);

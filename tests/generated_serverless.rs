@@ -31,6 +31,42 @@ use common::e2e::{
 /// The project name of every serverless case (`e2e::AWS_LAMBDA_*`, `e2e::KNATIVE_*`).
 const NAME: &str = "shop-api";
 
+/// A case's first resource (`--resource`), the one its functions work on: its names, two create
+/// bodies and one the domain's rules refuse. Both have a unique field, so a redelivered import
+/// is a no-op.
+struct First {
+    plural: &'static str,
+    singular: &'static str,
+    bodies: [&'static str; 2],
+    invalid: &'static str,
+}
+
+/// `e2e::EVERY_TYPE`, first in `AWS_LAMBDA_POSTGRES` and `KNATIVE_NONE`.
+const PRODUCTS: First = First {
+    plural: "products",
+    singular: "product",
+    bodies: [
+        r#"{"name":"widget","price":"12.50","sku":"w-1","quantity":1,"active":true,"launched_at":"2024-05-01T12:00:00Z","code":"3f0c2f4e-0a43-4d3c-9a43-6a2f7c1d1a01","attributes":{"colour":"red"}}"#,
+        r#"{"name":"widget-2","price":"7.25","sku":"w-2","quantity":2,"active":false,"launched_at":"2024-06-02T08:30:00Z","note":null}"#,
+    ],
+    invalid: r#"{"name":"","price":"1.00","sku":"w-3","quantity":1,"active":true,"launched_at":"2024-05-01T12:00:00Z"}"#,
+};
+/// `e2e::EXAMPLE`, first in `AWS_LAMBDA_NONE` and `KNATIVE_POSTGRES`.
+const ITEMS: First = First {
+    plural: "items",
+    singular: "item",
+    bodies: [r#"{"name":"widget","description":"via HTTP"}"#, r#"{"name":"widget-2"}"#],
+    invalid: r#"{"name":""}"#,
+};
+
+/// Whether every field of the JSON `sent` came back in `data`.
+fn assert_holds(data: &Value, sent: &str) {
+    let sent: Value = serde_json::from_str(sent).unwrap();
+    for (field, value) in sent.as_object().unwrap() {
+        assert_eq!(&data[field], value, "{field} in {data}");
+    }
+}
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -200,24 +236,29 @@ fn reply(response: &Value) -> (u64, Value) {
     (status, body)
 }
 
-/// Health, a CRUD round trip and an SQS batch with failures, through `cargo lambda invoke`.
-fn exercise_lambdas(project: &Path, watch: &Watch) {
+/// Health, a CRUD round trip of the first resource and an SQS batch with failures, through
+/// `cargo lambda invoke`.
+fn exercise_lambdas(project: &Path, watch: &Watch, first: &First) {
     let api = format!("{NAME}-api");
     let (status, body) = reply(&watch.invoke(&api, &fixture(project, "api-healthz.json")));
     assert_eq!((status, body), (200, json!({"status": "ok"})));
 
-    let (status, created) = reply(&watch.invoke(&api, &fixture(project, "api-create-item.json")));
+    let create = fixture(project, &format!("api-create-{}.json", first.singular.replace('_', "-")));
+    let (status, created) = reply(&watch.invoke(&api, &create));
     assert_eq!(status, 201, "{created}");
+    assert_holds(&created["data"], create["body"].as_str().unwrap());
     let id = created["data"]["id"].as_i64().unwrap();
-    let path = format!("/api/v1/items/{id}");
+    let path = format!("/api/v1/{}/{id}", first.plural.replace('_', "-"));
     let (status, fetched) = reply(&watch.invoke(&api, &route(project, "GET", &path, None)));
-    assert_eq!((status, &fetched["data"]["name"]), (200, &json!("lambda-widget")));
-    let (status, list) = reply(&watch.invoke(&api, &fixture(project, "api-list-items.json")));
+    assert_eq!((status, &fetched["data"]), (200, &created["data"]));
+    let list = fixture(project, &format!("api-list-{}.json", first.plural.replace('_', "-")));
+    let (status, list) = reply(&watch.invoke(&api, &list));
     assert_eq!(status, 200, "{list}");
     assert!(list["meta"]["total"].as_i64() >= Some(1), "{list}");
-    let update = json!({"name": "lambda-widget-v2"});
+    let update: Value = serde_json::from_str(first.bodies[1]).unwrap();
     let (status, updated) = reply(&watch.invoke(&api, &route(project, "PUT", &path, Some(&update))));
-    assert_eq!((status, &updated["data"]["name"]), (200, &json!("lambda-widget-v2")));
+    assert_eq!(status, 200, "{updated}");
+    assert_holds(&updated["data"], first.bodies[1]);
     let (status, _) = reply(&watch.invoke(&api, &route(project, "DELETE", &path, None)));
     assert_eq!(status, 204);
     let (status, gone) = reply(&watch.invoke(&api, &route(project, "GET", &path, None)));
@@ -278,7 +319,7 @@ fn serverless_aws_lambda_postgres_builds_tests_and_runs_under_cargo_lambda() {
             .unwrap();
         assert!(status.success(), "migrate failed");
     }
-    exercise_lambdas(&project.dir, &watch);
+    exercise_lambdas(&project.dir, &watch, &PRODUCTS);
     drop(watch);
     psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
 }
@@ -289,7 +330,7 @@ fn serverless_aws_lambda_without_database_builds_tests_and_runs_under_cargo_lamb
     let project = AWS_LAMBDA_NONE.project();
     project.build_and_test(&[]);
     let watch = Watch::start(&project, &[]);
-    exercise_lambdas(&project.dir, &watch);
+    exercise_lambdas(&project.dir, &watch, &ITEMS);
     drop(watch);
 }
 
@@ -321,34 +362,37 @@ fn assert_envelope(status: u16, body: &Value, expected: u16, request_id: &str) {
     assert_eq!(error["request_id"], request_id, "{body}");
 }
 
-/// Probes, a CRUD round trip and the error envelope, over real HTTP.
-fn exercise_knative_api(api: &Server) {
+/// Probes, a CRUD round trip of the first resource and the error envelope, over real HTTP.
+fn exercise_knative_api(api: &Server, first: &First) {
     assert_eq!(api.call("GET", "/healthz", None, &[]), (200, json!({"status": "ok"})));
     assert_eq!(api.call("GET", "/readyz", None, &[]).0, 200);
     let json_body = [("content-type", "application/json")];
-    let (status, created) = api.call("POST", "/api/v1/items", Some(r#"{"name":"knative-widget"}"#), &json_body);
+    let base = format!("/api/v1/{}", first.plural.replace('_', "-"));
+    let (status, created) = api.call("POST", &base, Some(first.bodies[0]), &json_body);
     assert_eq!(status, 201, "{created}");
-    let path = format!("/api/v1/items/{}", created["data"]["id"].as_i64().unwrap());
+    assert_holds(&created["data"], first.bodies[0]);
+    let path = format!("{base}/{}", created["data"]["id"].as_i64().unwrap());
     let (status, fetched) = api.call("GET", &path, None, &[]);
-    assert_eq!((status, &fetched["data"]["name"]), (200, &json!("knative-widget")));
-    let (status, updated) = api.call("PUT", &path, Some(r#"{"name":"knative-widget-2"}"#), &json_body);
-    assert_eq!((status, &updated["data"]["name"]), (200, &json!("knative-widget-2")));
-    let (status, list) = api.call("GET", "/api/v1/items?page=1&per_page=5", None, &[]);
+    assert_eq!((status, &fetched["data"]), (200, &created["data"]));
+    let (status, updated) = api.call("PUT", &path, Some(first.bodies[1]), &json_body);
+    assert_eq!(status, 200, "{updated}");
+    assert_holds(&updated["data"], first.bodies[1]);
+    let (status, list) = api.call("GET", &format!("{base}?page=1&per_page=5"), None, &[]);
     assert_eq!((status, &list["meta"]["total"]), (200, &json!(1)), "{list}");
     assert_eq!(api.call("DELETE", &path, None, &[]).0, 204);
     let (status, gone) = api.call("GET", &path, None, &[("x-request-id", "req-404")]);
     assert_envelope(status, &gone, 404, "req-404");
     let (status, malformed) = api.call(
         "POST",
-        "/api/v1/items",
+        &base,
         Some("{not json"),
         &[("content-type", "application/json"), ("x-request-id", "req-400")],
     );
     assert_envelope(status, &malformed, 400, "req-400");
     let (status, invalid) = api.call(
         "POST",
-        "/api/v1/items",
-        Some(r#"{"name":""}"#),
+        &base,
+        Some(first.invalid),
         &[("content-type", "application/json"), ("x-request-id", "req-422")],
     );
     assert_envelope(status, &invalid, 422, "req-422");
@@ -366,35 +410,35 @@ fn cloud_event(worker: &Server, id: &str, kind: &str, data: &str) -> (u16, Value
     worker.call("POST", "/", Some(data), &headers)
 }
 
-/// Imports through the worker (checked through the API when they share a database), the same
-/// `ce-id` again without a second effect, and poison events answered 4xx.
-fn exercise_knative_worker(worker: &Server, api: Option<&Server>) {
-    let kind = format!("{NAME}.item.import");
-    let names = |api: &Server| -> Vec<Value> {
-        let (status, list) = api.call("GET", "/api/v1/items?per_page=100", None, &[]);
+/// Imports the first resource through the worker (checked through the API when they share a
+/// database), the same `ce-id` again without a second effect, and poison events answered 4xx.
+fn exercise_knative_worker(worker: &Server, api: Option<&Server>, first: &First) {
+    let kind = format!("{NAME}.{}.import", first.singular.replace('_', "-"));
+    let total = |api: &Server| -> Value {
+        let (status, list) = api.call("GET", &format!("/api/v1/{}", first.plural.replace('_', "-")), None, &[]);
         assert_eq!(status, 200, "{list}");
-        list["data"].as_array().unwrap().iter().map(|item| item["name"].clone()).collect()
+        list["meta"]["total"].clone()
     };
-    let data = r#"{"name":"from-a-cloudevent","description":"via the Broker"}"#;
+    let data = first.bodies[0];
     assert_eq!(cloud_event(worker, "evt-1", &kind, data), (201, Value::Null));
     if let Some(api) = api {
-        assert_eq!(names(api), [json!("from-a-cloudevent")]);
+        assert_eq!(total(api), json!(1));
     }
-    // Redelivery of the same event: acknowledged, no second item.
+    // Redelivery of the same event: acknowledged, no second row (its unique values are taken).
     assert_eq!(cloud_event(worker, "evt-1", &kind, data), (200, Value::Null));
     if let Some(api) = api {
-        assert_eq!(names(api), [json!("from-a-cloudevent")]);
+        assert_eq!(total(api), json!(1));
     }
     let (status, body) = cloud_event(worker, "evt-2", &kind, "{not json");
     assert_envelope(status, &body, 400, "evt-2");
-    let (status, body) = cloud_event(worker, "evt-3", &kind, r#"{"name":""}"#);
+    let (status, body) = cloud_event(worker, "evt-3", &kind, first.invalid);
     assert_envelope(status, &body, 422, "evt-3");
     let (status, body) = cloud_event(worker, "evt-4", "some.other.type", data);
     assert_envelope(status, &body, 400, "evt-4");
     let (status, _) = worker.call("POST", "/", Some(data), &[("content-type", "application/json")]);
     assert_eq!(status, 400, "a request without ce-* headers is not an event");
     if let Some(api) = api {
-        assert_eq!(names(api).len(), 1, "a poison event had an effect");
+        assert_eq!(total(api), json!(1), "a poison event had an effect");
     }
     assert_eq!(worker.call("GET", "/readyz", None, &[]).0, 200);
 }
@@ -431,7 +475,7 @@ fn find<'a>(docs: &'a [Value], api_version: &str, kind: &str, name: &str) -> &'a
 }
 
 /// The production essentials of every Knative Service, in the base and in each overlay.
-fn check_knative_manifests(project: &Path, db: &str) {
+fn check_knative_manifests(project: &Path, db: &str, first: &First) {
     let k8s = project.join("deploy").join("k8s");
     for (dir, namespace, max_scale) in [
         (k8s.join("base"), None, [("api", "10"), ("worker", "5")]),
@@ -497,9 +541,13 @@ fn check_knative_manifests(project: &Path, db: &str) {
             );
         }
         find(&docs, "eventing.knative.dev/v1", "Broker", NAME);
-        let trigger = find(&docs, "eventing.knative.dev/v1", "Trigger", &format!("{NAME}-item-import"));
+        let trigger = find(&docs, "eventing.knative.dev/v1", "Trigger", &format!("{NAME}-import"));
         assert_eq!(trigger["spec"]["broker"], NAME, "{at}");
-        assert_eq!(trigger["spec"]["filter"]["attributes"]["type"], format!("{NAME}.item.import"), "{at}");
+        assert_eq!(
+            trigger["spec"]["filter"]["attributes"]["type"],
+            format!("{NAME}.{}.import", first.singular),
+            "{at}"
+        );
         assert_eq!(
             trigger["spec"]["subscriber"]["ref"],
             json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": format!("{NAME}-worker")}),
@@ -523,7 +571,7 @@ fn serverless_knative_postgres_builds_tests_and_runs_as_containers_would() {
     let project = KNATIVE_POSTGRES.project();
     let test_url = format!("{}/postgres", postgres_server());
     project.build_and_test(&[("DATABASE_URL", &test_url)]);
-    check_knative_manifests(&project.dir, "postgres");
+    check_knative_manifests(&project.dir, "postgres", &ITEMS);
 
     let database = format!("archgen_knative_{}", std::process::id());
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
@@ -541,9 +589,9 @@ fn serverless_knative_postgres_builds_tests_and_runs_as_containers_would() {
     }
     let env = [("DATABASE_URL", url.as_str())];
     let api = start(&format!("{NAME}-api"), &env);
-    exercise_knative_api(&api);
+    exercise_knative_api(&api, &ITEMS);
     let worker = start(&format!("{NAME}-worker"), &env);
-    exercise_knative_worker(&worker, Some(&api));
+    exercise_knative_worker(&worker, Some(&api), &ITEMS);
     assert!(worker.terminate().success(), "unclean exit on SIGTERM");
     assert!(api.terminate().success(), "unclean exit on SIGTERM");
     psql(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"));
@@ -554,13 +602,13 @@ fn serverless_knative_postgres_builds_tests_and_runs_as_containers_would() {
 fn serverless_knative_without_database_builds_tests_and_runs_as_containers_would() {
     let project = KNATIVE_NONE.project();
     project.build_and_test(&[]);
-    check_knative_manifests(&project.dir, "none");
+    check_knative_manifests(&project.dir, "none", &PRODUCTS);
     let api = start(&format!("{NAME}-api"), &[]);
-    exercise_knative_api(&api);
+    exercise_knative_api(&api, &PRODUCTS);
     // Without a database each process has its own store: the worker's answers (201, then 200
     // for the redelivery) are the evidence.
     let worker = start(&format!("{NAME}-worker"), &[]);
-    exercise_knative_worker(&worker, None);
+    exercise_knative_worker(&worker, None, &PRODUCTS);
     assert!(worker.terminate().success(), "unclean exit on SIGTERM");
     assert!(api.terminate().success(), "unclean exit on SIGTERM");
 }

@@ -19,13 +19,24 @@ fn new(dir: &Path, output: &str, args: &[&str]) {
     archgen(dir).args(["new", "shop", "--output", output, "--ci", "none"]).args(args).assert().success();
 }
 
+/// Each style that takes resources, by its `new` arguments (the monolith's databases, then the
+/// serverless core's on each platform).
+const STYLES: &[&[&str]] = &[
+    &["--db", "postgres"],
+    &["--db", "sqlite"],
+    &["--db", "none"],
+    &["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres"],
+    &["--style", "serverless", "--platform", "knative", "--db", "none"],
+];
+
 #[test]
 fn adding_a_resource_equals_generating_with_it() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    for db in ["postgres", "sqlite", "none"] {
-        let (grown, fresh) = (format!("grown-{db}"), format!("fresh-{db}"));
-        new(dir, &grown, &["--db", db]);
+    let example = "items name:string:unique description:text?";
+    for (i, style) in STYLES.iter().enumerate() {
+        let (grown, fresh) = (format!("grown-{i}"), format!("fresh-{i}"));
+        new(dir, &grown, style);
         let mut add = archgen(dir);
         add.args(["add", "resource", "--path", &grown, "--json"]).args(PRODUCTS.split(' '));
         let output = add.assert().success().get_output().stdout.clone();
@@ -33,31 +44,36 @@ fn adding_a_resource_equals_generating_with_it() {
         assert_eq!(report["resource"], "products", "{report}");
         assert!(report["changes"].as_array().is_some_and(|c| c.len() >= 4), "{report}");
 
-        let example = "items name:string:unique description:text?";
-        new(dir, &fresh, &["--db", db, "--no-git", "--resource", example, "--resource", PRODUCTS]);
+        let mut args = style.to_vec();
+        args.extend(["--no-git", "--resource", example, "--resource", PRODUCTS]);
+        new(dir, &fresh, &args);
         assert_eq!(
             common::files(&dir.join(&grown)),
             common::files(&dir.join(&fresh)),
-            "{db}: growing equals generating"
+            "{style:?}: growing equals generating"
         );
         let answers = std::fs::read_to_string(dir.join(&grown).join("archgen.toml")).unwrap();
         assert!(answers.contains(PRODUCTS), "{answers}");
         // Left uncommitted for review, like every change.
         assert!(!git(&dir.join(&grown), &["status", "--porcelain"]).is_empty());
-    }
 
-    // Then another answer changes: still what one `new` with the final answers generates.
-    let grown = dir.join("grown-postgres");
-    git(&grown, &["add", "-A"]);
-    git(&grown, &["commit", "-qm", "products"]);
-    archgen(dir).args(["update", "--path", "grown-postgres", "--set", "ci=gitlab"]).assert().success();
-    let example = "items name:string:unique description:text?";
-    archgen(dir)
-        .args(["new", "shop", "--output", "fresh-gitlab", "--ci", "gitlab", "--no-git"])
-        .args(["--resource", example, "--resource", PRODUCTS])
-        .assert()
-        .success();
-    assert_eq!(common::files(&grown), common::files(&dir.join("fresh-gitlab")), "grown, then updated");
+        // Then another answer changes: still what one `new` with the final answers generates.
+        git(&dir.join(&grown), &["add", "-A"]);
+        git(&dir.join(&grown), &["commit", "-qm", "products"]);
+        archgen(dir).args(["update", "--path", &grown, "--set", "ci=gitlab"]).assert().success();
+        let gitlab = format!("fresh-gitlab-{i}");
+        archgen(dir)
+            .args(["new", "shop", "--output", &gitlab, "--ci", "gitlab", "--no-git"])
+            .args(*style)
+            .args(["--resource", example, "--resource", PRODUCTS])
+            .assert()
+            .success();
+        assert_eq!(
+            common::files(&dir.join(&grown)),
+            common::files(&dir.join(&gitlab)),
+            "{style:?}: grown, then updated"
+        );
+    }
 }
 
 #[test]
@@ -102,16 +118,6 @@ fn bad_specs_get_one_error_and_one_help_line_and_change_nothing() {
         .code(2)
         .stderr(predicate::str::contains("unknown type \"money\""));
     assert!(!dir.join("q").exists());
-}
-
-#[test]
-fn serverless_takes_no_resources_so_far() {
-    let tmp = tempfile::tempdir().unwrap();
-    archgen(tmp.path())
-        .args(["new", "m", "--yes", "--style", "serverless", "--resource", "products name:string"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("does not take resources yet").and(predicate::str::contains("help:")));
 }
 
 /// Microservices: a resource belongs to a service; `add resource --service`, `add service` (which
@@ -167,7 +173,9 @@ fn microservices_grow_by_resources_and_services_as_one_new_generates() {
 }
 
 /// rustfmt lays a line out by its width: generated code must pass `cargo fmt --check` with the
-/// shortest names as with the longest (20 characters), for every database.
+/// shortest names as with the longest (20 characters), for every database, in the monolith
+/// and in the serverless core and functions (whose import job and tests work on the first
+/// resource) on both platforms.
 #[test]
 fn generated_rust_keeps_its_layout_at_every_name_length() {
     let rustfmt = Command::new("cargo").args(["fmt", "--version"]).output();
@@ -199,17 +207,26 @@ fn generated_rust_keeps_its_layout_at_every_name_length() {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    for db in ["postgres", "sqlite", "none"] {
+    let styles: [&[&str]; 7] = [
+        &["--db", "postgres"],
+        &["--db", "sqlite"],
+        &["--db", "none"],
+        &["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres"],
+        &["--style", "serverless", "--platform", "aws-lambda", "--db", "none"],
+        &["--style", "serverless", "--platform", "knative", "--db", "postgres"],
+        &["--style", "serverless", "--platform", "knative", "--db", "none"],
+    ];
+    for (s, style) in styles.iter().enumerate() {
         for (i, specs) in specs.iter().enumerate() {
-            let output = format!("{db}-{i}");
+            let output = format!("{s}-{i}");
             let mut cmd = archgen(dir);
-            cmd.args(["new", "shop", "--yes", "--no-git", "--db", db, "--output", &output]);
+            cmd.args(["new", "shop", "--yes", "--no-git", "--output", &output]).args(*style);
             for spec in specs {
                 cmd.args(["--resource", spec]);
             }
             cmd.assert().success();
             let fmt = Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join(&output)).output().unwrap();
-            assert!(fmt.status.success(), "{db} {specs:?}:\n{}", String::from_utf8_lossy(&fmt.stdout));
+            assert!(fmt.status.success(), "{style:?} {specs:?}:\n{}", String::from_utf8_lossy(&fmt.stdout));
         }
     }
     // Microservices: a service with the shortest names and one with the longest, each with

@@ -109,6 +109,13 @@ pub struct TestContext {
     pub text_const: String,
     /// What its accessor returns for `"  padded "`.
     pub text_trimmed: &'static str,
+    /// The first body with its first text field holding a NUL, which the domain's rules refuse
+    /// (a 422, not a malformed body); empty if no field is text.
+    pub invalid_body: String,
+    /// The first body, and the invalid one, as JSON strings (`"{\"name\": …}"`): the `body` of a
+    /// queue message or an API Gateway event.
+    pub quoted_body: String,
+    pub quoted_invalid_body: String,
 }
 
 impl ResourceContext {
@@ -350,10 +357,13 @@ fn test(fields: &[FieldContext]) -> TestContext {
         format!("{{{fields}}}")
     };
     let bodies = [0, 1, 2].map(|i| body(&|f| Some(f.samples[i].clone())));
+    let invalid_body = text_field_name(fields).map_or_else(String::new, |name| {
+        body(&|f| Some(if f.name == name { r#""nul\u0000byte""#.to_owned() } else { f.samples[0].clone() }))
+    });
+    let quote = |json: &str| serde_json::Value::String(json.to_owned()).to_string();
     let wrong = fields.iter().position(|f| !f.wrong.is_empty());
     let text_field = fields.iter().find(|f| f.text);
     TestContext {
-        bodies,
         required_body: body(&|f| (!f.optional).then(|| f.samples[2].clone())),
         has_optional: fields.iter().any(|f| f.optional),
         required_field: fields.iter().find(|f| !f.optional).map(|f| f.name.clone()).unwrap_or_default(),
@@ -363,7 +373,15 @@ fn test(fields: &[FieldContext]) -> TestContext {
         text_field: text_field.map(|f| f.name.clone()).unwrap_or_default(),
         text_const: text_field.map(|f| f.shouty.clone()).unwrap_or_default(),
         text_trimmed: if text_field.is_some_and(|f| f.optional) { r#"Some("padded")"# } else { r#""padded""# },
+        quoted_body: quote(&bodies[0]),
+        quoted_invalid_body: quote(&invalid_body),
+        invalid_body,
+        bodies,
     }
+}
+
+fn text_field_name(fields: &[FieldContext]) -> Option<&str> {
+    fields.iter().find(|f| f.text).map(|f| f.name.as_str())
 }
 
 /// A resource's names, for lists of modules and imports.
@@ -410,10 +428,11 @@ fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
     x.len().cmp(&y.len())
 }
 
-/// The first resource's names (the example's when there are none).
-pub(super) fn example(resources: &[ResourceContext]) -> ResourceNames {
-    resources.first().map_or_else(
-        || ResourceNames { singular: Spellings::of("item"), plural: Spellings::of(crate::resources::EXAMPLE) },
-        |r| ResourceNames { singular: r.singular.clone(), plural: r.plural.clone() },
-    )
+/// The first resource (the example's when there are none).
+pub(super) fn example(resources: &[ResourceContext], db: Db) -> ResourceContext {
+    resources.first().cloned().unwrap_or_else(|| {
+        let spec = format!("{} {}", crate::resources::EXAMPLE, crate::resources::EXAMPLE_FIELDS);
+        let example = crate::resources::parse(&spec).expect("the example is a valid resource");
+        ResourceContext::new(&example, 0, db)
+    })
 }

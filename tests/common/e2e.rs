@@ -82,10 +82,11 @@ pub struct Case {
     pub args: &'static [&'static str],
 }
 
-/// The monolith cases serve the example and a resource with a field of every type (their own
-/// tests are its CRUD end to end against the case's database: round trip, 409, 422, optional
-/// fields).
-const EXAMPLE: &str = "items name:string:unique description:text?";
+/// The monolith and serverless cases serve the example and a resource with a field of every type
+/// (their own tests are its CRUD end to end against the case's database: round trip, 409, 422,
+/// optional fields). Two serverless cases put the resource of every type first: the one their
+/// functions (the import job, the events they are tested with) work on.
+pub const EXAMPLE: &str = "items name:string:unique description:text?";
 /// A resource with a field of every type (a macro, so that a case can prefix its owner).
 macro_rules! every_type {
     () => {
@@ -94,7 +95,7 @@ macro_rules! every_type {
          code:uuid?:unique attributes:json?"
     };
 }
-const EVERY_TYPE: &str = every_type!();
+pub const EVERY_TYPE: &str = every_type!();
 
 pub const MONOLITH_POSTGRES: Case = Case {
     id: "monolith-postgres",
@@ -139,22 +140,74 @@ pub const MICROSERVICES_NONE: Case = Case {
 pub const AWS_LAMBDA_POSTGRES: Case = Case {
     id: "serverless-aws-lambda-postgres",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "aws-lambda", "--db", "postgres", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "aws-lambda",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--resource",
+        EVERY_TYPE,
+        "--resource",
+        EXAMPLE,
+    ],
 };
 pub const AWS_LAMBDA_NONE: Case = Case {
     id: "serverless-aws-lambda-none",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "aws-lambda", "--db", "none", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "aws-lambda",
+        "--db",
+        "none",
+        "--ci",
+        "none",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
 };
 pub const KNATIVE_POSTGRES: Case = Case {
     id: "serverless-knative-postgres",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "knative", "--db", "postgres", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
 };
 pub const KNATIVE_NONE: Case = Case {
     id: "serverless-knative-none",
     name: "shop-api",
-    args: &["--style", "serverless", "--platform", "knative", "--db", "none", "--ci", "none"],
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "none",
+        "--ci",
+        "none",
+        "--resource",
+        EVERY_TYPE,
+        "--resource",
+        EXAMPLE,
+    ],
 };
 
 /// Where the cases building into this shared target are kept, between tests and between runs:
