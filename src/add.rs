@@ -1,10 +1,10 @@
-//! `add service` and `add resource`: grow a generated project by one service or resource —
+//! `add service`, `add resource` and `add feature`: grow a generated project by one of them —
 //! front ends of [`crate::change::apply`] whose change is "the answers plus this one".
 
 use std::path::PathBuf;
 
 use crate::change::{self, Change, Options};
-use crate::cli::{AddResourceArgs, AddServiceArgs};
+use crate::cli::{AddFeatureArgs, AddResourceArgs, AddServiceArgs};
 use crate::error::Result;
 
 /// The result of `add service`.
@@ -53,6 +53,24 @@ pub fn add_resource(args: &AddResourceArgs) -> Result<Added> {
     Ok(Added {
         project: applied.project,
         kind: "resource",
+        name: args.name.clone(),
+        answers: applied.answers,
+        changes: applied.changes,
+        dry_run: applied.dry_run,
+    })
+}
+
+/// Adds a feature to the project at `args.project.path`.
+///
+/// # Errors
+/// Not a generated project, an unknown feature or one its style cannot take, files that cannot
+/// be merged (nothing is changed then), or an I/O failure.
+pub fn add_feature(args: &AddFeatureArgs) -> Result<Added> {
+    let options = Options { dry_run: args.project.dry_run, ..Options::default() };
+    let applied = change::apply(&args.project.path, options, |before| before.with_feature(&args.name))?;
+    Ok(Added {
+        project: applied.project,
+        kind: "feature",
         name: args.name.clone(),
         answers: applied.answers,
         changes: applied.changes,

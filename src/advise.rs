@@ -770,6 +770,7 @@ mod tests {
                     shape: shape.clone(),
                     templates: None,
                     resources: crate::resources::resolve(&[], shape).unwrap(),
+                    features: crate::features::choose(None, shape, &crate::plan::TEMPLATES, &mut Defaults).unwrap(),
                 };
                 let line = answers.command_line(None);
                 let cli = crate::cli::try_parse_from(line.split(' ').skip(1).map(Into::into)).unwrap();

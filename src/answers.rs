@@ -42,6 +42,9 @@ pub struct AnswersFile {
     /// The resources, as specs (`products name:string price:decimal`; see [`crate::resources`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<String>>,
+    /// The features chosen (see [`crate::features`]); absent: the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
     /// The folder the file was read from, which `templates` is relative to.
     #[serde(skip)]
     pub read_from: Option<PathBuf>,
@@ -236,6 +239,8 @@ pub struct Answers {
     pub templates: Option<Overlay>,
     /// The resources, in order: at least one (in microservices, at least one per service).
     pub resources: Vec<Resource>,
+    /// The features chosen, by name, in catalogue order (see [`crate::features`]).
+    pub features: Vec<String>,
 }
 
 /// The databases each style supports, default first.
@@ -305,7 +310,10 @@ impl Answers {
             }
             (None, None) => None,
         };
-        let mut answers = Self { name, names, ci, shape, templates, resources: Vec::new() };
+        let root = templates.as_ref().map_or(&crate::plan::TEMPLATES, |overlay| overlay.root);
+        let given = args.features.as_deref().or(file.features.as_deref());
+        let features = crate::features::choose(given, &shape, root, prompter)?;
+        let mut answers = Self { name, names, ci, shape, templates, resources: Vec::new(), features };
         // A name too long for what is built from it is reported first: a service's example
         // resource is named after it, and would otherwise be what the error is about.
         crate::limits::check(&answers)?;
@@ -360,6 +368,25 @@ impl Answers {
         Ok(Self { resources, ..self.clone() })
     }
 
+    /// These answers with one more feature (for `add feature`).
+    ///
+    /// # Errors
+    /// An unknown feature, one the style cannot take, or one the project has.
+    pub fn with_feature(&self, name: &str) -> Result<Self> {
+        if self.features.iter().any(|f| f == name) {
+            return Err(Error::InvalidFeature {
+                name: name.to_owned(),
+                reason: "the project has it already".into(),
+                help: format!("its features are in {FILE_NAME}: {}", self.features.join(", ")),
+            });
+        }
+        let mut list = self.features.clone();
+        list.push(name.to_owned());
+        let features =
+            crate::features::choose(Some(&list), &self.shape, self.templates_root(), &mut crate::prompt::Defaults)?;
+        Ok(Self { features, ..self.clone() })
+    }
+
     /// The answers as recorded in the generated project.
     #[must_use]
     pub fn to_file(&self) -> AnswersFile {
@@ -375,6 +402,7 @@ impl Answers {
             platform: self.shape.platform(),
             templates: self.templates.as_ref().map(|overlay| overlay.recorded.clone()),
             resources: Some(self.resources.iter().map(ToString::to_string).collect()),
+            features: Some(self.features.clone()),
             read_from: None,
         }
     }
@@ -417,6 +445,11 @@ impl Answers {
                 line.push_str(&shell_quote(&resource.to_string()));
             }
         }
+        if !self.has_default_features() {
+            line.push_str(" --features ");
+            line.push_str(if self.features.is_empty() { "none" } else { "" });
+            line.push_str(&self.features.join(","));
+        }
         if let Some(dir) = output.filter(|dir| *dir != Path::new(&self.name)) {
             line.push_str(" --output ");
             line.push_str(&shell_quote(&dir.display().to_string()));
@@ -427,6 +460,13 @@ impl Answers {
 }
 
 impl Answers {
+    /// Whether the features are those the project gets when it names none.
+    #[must_use]
+    pub fn has_default_features(&self) -> bool {
+        crate::features::choose(None, &self.shape, self.templates_root(), &mut crate::prompt::Defaults)
+            .is_ok_and(|defaults| defaults == self.features)
+    }
+
     /// Whether the resources are those the project gets when it names none.
     #[must_use]
     pub fn has_default_resources(&self) -> bool {

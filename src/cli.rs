@@ -73,6 +73,17 @@ pub enum AddCommand {
     /// handlers and tests, e.g. `add resource products name:string price:decimal`
     #[command(after_help = RESOURCE_HELP)]
     Resource(AddResourceArgs),
+    /// Add a feature (see the style × feature table in README): its files, and its parts of
+    /// the project's code, configuration, deployment and docs
+    Feature(AddFeatureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddFeatureArgs {
+    /// The feature's name, e.g. `ratelimit`
+    pub name: String,
+    #[command(flatten)]
+    pub project: AddTo,
 }
 
 const RESOURCE_HELP: &str = "\
@@ -221,6 +232,10 @@ pub struct NewArgs {
     /// description:text?']
     #[arg(long = "resource", value_name = "SPEC")]
     pub resources: Vec<String>,
+    /// Features, comma-separated (`none` for none); see the style × feature table in README
+    /// [default: each style's defaults; on a terminal, a menu]
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub features: Option<Vec<String>>,
     /// Directory to create the project in [default: ./NAME]
     #[arg(long, short, value_name = "DIR")]
     pub output: Option<PathBuf>,

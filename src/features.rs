@@ -25,6 +25,9 @@
 //! does not exist fails with its file; one for a slot no template of the project places (a CI
 //! file with `--ci none`) has nowhere to go and is left out.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
 use include_dir::Dir;
 use serde::Deserialize;
 
@@ -32,6 +35,7 @@ use crate::answers::{Answers, Shape};
 use crate::cli::{Choice, Db, Events, Platform, Style};
 use crate::error::{Error, Result};
 use crate::plan::{Layer, Per, TEMPLATES};
+use crate::prompt::Prompter;
 
 /// What a feature says about itself in its `feature.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -45,6 +49,13 @@ pub struct Manifest {
     /// an option means rather than a choice of its own.
     #[serde(default)]
     pub option: Option<String>,
+    /// Whether a project has it unless the user says otherwise.
+    #[serde(default)]
+    pub default: bool,
+    /// Variants (a style, or a platform such as `aws-lambda`) it cannot be part of, each with
+    /// the reason a user who asks for it there is given.
+    #[serde(default)]
+    pub refuses: BTreeMap<String, String>,
 }
 
 /// A feature's folder and manifest.
@@ -120,13 +131,99 @@ impl Feature {
     }
 }
 
+impl Feature {
+    /// Why a user cannot choose it for a project of `shape`; `None` when they can.
+    #[must_use]
+    pub fn refusal(&self, shape: &Shape) -> Option<String> {
+        if let Some(option) = &self.manifest.option {
+            return Some(format!("it is what `{option}` means, not a feature of its own"));
+        }
+        if let Some(reason) = variants_of(shape).iter().find_map(|v| self.manifest.refuses.get(*v)) {
+            return Some(reason.clone());
+        }
+        if !self.manifest.styles.contains(&shape.style()) {
+            let styles: Vec<&str> = self.manifest.styles.iter().map(|s| s.name()).collect();
+            return Some(format!("it is for {} projects", styles.join(" and ")));
+        }
+        None
+    }
+}
+
 /// What a feature may have a `styles/<variant>/` folder for: the project's style, then its
 /// platform.
 #[must_use]
 pub fn variants(answers: &Answers) -> Vec<&'static str> {
-    let mut variants = vec![answers.style().name()];
-    variants.extend(answers.shape.platform().map(Platform::name));
+    variants_of(&answers.shape)
+}
+
+fn variants_of(shape: &Shape) -> Vec<&'static str> {
+    let mut variants = vec![shape.style().name()];
+    variants.extend(shape.platform().map(Platform::name));
     variants
+}
+
+/// The features a user can choose, in the template tree `root`, for a project of `shape`.
+///
+/// # Errors
+/// A feature folder without a valid `feature.toml`: a bug in the templates.
+pub fn choosable(root: &'static Dir<'static>, shape: &Shape) -> Result<Vec<Feature>> {
+    Ok(catalogue_in(root)?.into_iter().filter(|f| f.refusal(shape).is_none()).collect())
+}
+
+/// The features of a project of `shape`: those `given` (`--features`, `archgen.toml`; `none`
+/// for none), checked against the catalogue of `root`, or else those the user picks among the
+/// ones the style can take, the defaults preselected (without a terminal: the defaults). In
+/// catalogue order.
+///
+/// # Errors
+/// [`Error::InvalidFeature`] for an unknown feature or one the style cannot take (with why),
+/// or a failed prompt.
+pub fn choose(
+    given: Option<&[String]>,
+    shape: &Shape,
+    root: &'static Dir<'static>,
+    prompter: &mut dyn Prompter,
+) -> Result<Vec<String>> {
+    let catalogue = catalogue_in(root)?;
+    let offered: Vec<&Feature> = catalogue.iter().filter(|f| f.refusal(shape).is_none()).collect();
+    let names = |list: &[&Feature]| {
+        let names: Vec<&str> = list.iter().map(|f| f.name.as_str()).collect();
+        if names.is_empty() { "none for this style".to_owned() } else { names.join(", ") }
+    };
+    let Some(given) = given else {
+        if offered.is_empty() {
+            return Ok(Vec::new());
+        }
+        let options: Vec<(&str, &str)> =
+            offered.iter().map(|f| (f.name.as_str(), f.manifest.guidance.as_str())).collect();
+        let defaults: Vec<bool> = offered.iter().map(|f| f.manifest.default).collect();
+        let picked = prompter.multi_select("Features", &options, &defaults)?;
+        return Ok(offered
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| picked.contains(i))
+            .map(|(_, f)| f.name.clone())
+            .collect());
+    };
+    let mut chosen = Vec::new();
+    for name in given.iter().map(|n| n.trim()).filter(|n| !n.is_empty() && *n != "none") {
+        let Some(feature) = catalogue.iter().find(|f| f.name == name) else {
+            return Err(Error::InvalidFeature {
+                name: name.to_owned(),
+                reason: "there is no such feature".into(),
+                help: format!("the features of a {} project: {}", shape.style().name(), names(&offered)),
+            });
+        };
+        if let Some(reason) = feature.refusal(shape) {
+            return Err(Error::InvalidFeature {
+                name: name.to_owned(),
+                reason,
+                help: format!("leave it out; the features of a {} project: {}", shape.style().name(), names(&offered)),
+            });
+        }
+        chosen.push(feature.name.clone());
+    }
+    Ok(catalogue.iter().filter(|f| chosen.contains(&f.name)).map(|f| f.name.clone()).collect())
 }
 
 /// Where a style's application code lives: a feature's `code/` is mounted there.
@@ -185,6 +282,7 @@ pub fn active(answers: &Answers) -> Result<Vec<Feature>> {
     let catalogue = catalogue_in(answers.templates_root())?;
     names
         .into_iter()
+        .chain(answers.features.iter().map(String::as_str))
         .map(|name| {
             catalogue
                 .iter()
@@ -193,4 +291,46 @@ pub fn active(answers: &Answers) -> Result<Vec<Feature>> {
                 .ok_or_else(|| Error::Template(format!("feature `{name}` is missing from templates/features")))
         })
         .collect()
+}
+
+/// The style × feature table of README (between its `features:begin`/`features:end` markers):
+/// for each feature a user can choose, whether each style and platform takes it, or why not.
+///
+/// # Errors
+/// A feature folder without a valid `feature.toml`: a bug in the templates.
+pub fn table() -> Result<String> {
+    let names = crate::names::Names::new("shop")?;
+    let shapes = [
+        ("monolith", Shape::Monolith { db: Db::Postgres }),
+        ("microservices", Shape::Microservices { services: vec![names], events: Events::Nats }),
+        ("serverless: AWS Lambda", Shape::Serverless { platform: Platform::AwsLambda, postgres: true }),
+        ("serverless: Knative", Shape::Serverless { platform: Platform::Knative, postgres: true }),
+    ];
+    let features: Vec<Feature> = catalogue()?.into_iter().filter(|f| f.manifest.option.is_none()).collect();
+    if features.is_empty() {
+        return Ok("No feature to choose yet: the database and events answers (`--db`, `--events`) are features\n\
+                   underneath, chosen by their own flags.\n"
+            .to_owned());
+    }
+    let mut out = String::from("| feature | what it adds |");
+    for (name, _) in &shapes {
+        let _ = write!(out, " {name} |");
+    }
+    out.push_str("\n| --- | --- |");
+    out.push_str(&" --- |".repeat(shapes.len()));
+    out.push('\n');
+    for feature in &features {
+        let default = if feature.manifest.default { " (default)" } else { "" };
+        let _ = write!(out, "| `{}`{default} | {} |", feature.name, feature.manifest.guidance);
+        for (_, shape) in &shapes {
+            match feature.refusal(shape) {
+                None => out.push_str(" yes |"),
+                Some(reason) => {
+                    let _ = write!(out, " no: {reason} |");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }

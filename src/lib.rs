@@ -80,6 +80,9 @@ pub fn run(cli: &cli::Cli) -> Result<Outcome> {
         cli::Command::Add(cli::AddCommand::Resource(args)) => {
             add::add_resource(args).map(|a| Outcome::Added(Box::new(a)))
         }
+        cli::Command::Add(cli::AddCommand::Feature(args)) => {
+            add::add_feature(args).map(|a| Outcome::Added(Box::new(a)))
+        }
         cli::Command::Update(args) => update::update(args).map(|a| Outcome::Updated(Box::new(a))),
         cli::Command::Diff(args) => update::diff(args).map(|a| Outcome::Diff(Box::new(a))),
         cli::Command::Templates(cli::TemplatesCommand::Export { layer, output }) => {

@@ -30,6 +30,15 @@ pub trait Prompter {
     /// The prompt itself failed, or the user pressed Ctrl-C.
     fn select(&mut self, question: &str, options: &[(&str, &str)], default: usize) -> Result<usize>;
 
+    /// The indices of the chosen options (any number); `defaults` says which start chosen.
+    /// Without a terminal to ask on: the defaults.
+    ///
+    /// # Errors
+    /// The prompt itself failed, or the user pressed Ctrl-C.
+    fn multi_select(&mut self, _question: &str, _options: &[(&str, &str)], defaults: &[bool]) -> Result<Vec<usize>> {
+        Ok(defaults.iter().enumerate().filter(|(_, on)| **on).map(|(i, _)| i).collect())
+    }
+
     /// Shows `summary` (lines ending in `\n`) and asks a yes/no `question`.
     ///
     /// # Errors
@@ -88,6 +97,16 @@ impl Prompter for Terminal {
             .with_prompt(question)
             .items(menu(options, columns()))
             .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    fn multi_select(&mut self, question: &str, options: &[(&str, &str)], defaults: &[bool]) -> Result<Vec<usize>> {
+        let _waiting = Waiting::start();
+        dialoguer::MultiSelect::with_theme(&Plain)
+            .with_prompt(format!("{question} (space to toggle, enter to accept)"))
+            .items(menu(options, columns().saturating_sub(4)))
+            .defaults(defaults)
             .interact()
             .map_err(prompt_error)
     }

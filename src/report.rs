@@ -22,6 +22,7 @@ pub fn finish(cli: &Cli, result: Result<Outcome, Error>) -> ExitCode {
         Command::New(args) => args.json,
         Command::Add(AddCommand::Service(args)) => args.project.json,
         Command::Add(AddCommand::Resource(args)) => args.project.json,
+        Command::Add(AddCommand::Feature(args)) => args.project.json,
         Command::Update(args) => args.change.json,
         Command::Diff(args) => args.change.json,
         Command::Completions { .. } | Command::Templates(_) => false,
@@ -218,6 +219,12 @@ fn added_summary(a: &Added) -> String {
     }
     if a.dry_run {
         let _ = writeln!(out, "Nothing was changed (--dry-run).");
+    } else if a.kind == "feature" {
+        let _ = writeln!(
+            out,
+            "\nNext steps:\n  review the change (`git diff`): README and ARCHITECTURE.md say what the feature adds and \
+             what it needs at run time\n  build and test as usual, then commit"
+        );
     } else if a.kind == "resource" {
         let _ = writeln!(
             out,

@@ -13,7 +13,7 @@ use crate::overlay::Overlay;
 use crate::prompt::Defaults;
 
 /// The answers a project can change after `new`, as `--set` spells them.
-pub const SETTINGS: &[&str] = &["ci", "db", "events", "services", "templates"];
+pub const SETTINGS: &[&str] = &["ci", "db", "events", "features", "services", "templates"];
 
 /// `update`.
 ///
@@ -68,6 +68,7 @@ pub fn changed(before: &Answers, settings: &[String], root: &Path) -> Result<Ans
             "db" => args.db = Some(parse(value, setting)?),
             "events" => args.events = Some(parse(value, setting)?),
             "services" => args.services = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
+            "features" => args.features = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
             "templates" if value.is_empty() => templates = None,
             "templates" => templates = Some(Overlay::load(&root.join(value), value.to_owned())?),
             "name" | "style" | "platform" => {
@@ -85,6 +86,9 @@ pub fn changed(before: &Answers, settings: &[String], root: &Path) -> Result<Ans
     // The custom templates stay those already read (their folder is relative to the project,
     // not to where this runs).
     let file = AnswersFile { templates: None, ..before.to_file() };
+    // Features are checked against the templates the project renders from (custom templates
+    // may bring their own).
+    args.templates = templates.as_ref().map(|overlay| root.join(&overlay.recorded));
     let after = Answers::resolve(&args, Some(&file), &mut Defaults)?;
     Ok(Answers { templates, ..after })
 }

@@ -73,7 +73,8 @@ fn command_line(shape: &Shape, ci: Ci, names: Option<&Names>) -> Result<String> 
         None => (PLACEHOLDER.to_owned(), Names::new("app")?),
     };
     let resources = crate::resources::resolve(&[], shape)?;
-    Ok(Answers { name, names, ci, shape: shape.clone(), templates: None, resources }.command_line(None))
+    let features = crate::features::choose(None, shape, &crate::plan::TEMPLATES, &mut crate::prompt::Defaults)?;
+    Ok(Answers { name, names, ci, shape: shape.clone(), templates: None, resources, features }.command_line(None))
 }
 
 fn count(prompter: &mut dyn Prompter, question: Question, given: Option<u16>) -> Result<Option<u16>> {
