@@ -1,12 +1,14 @@
 //! The gateway's configuration: the common server settings, one upstream per service, and
 //! rate limiting.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::http::HeaderName;
 use common::breaker::BreakerConfig;
 use common::client::{RetryPolicy, UpstreamConfig};
 use common::config::{ConfigError, Env, ServerConfig};
+use governor::Quota;
 
 use crate::services::SERVICES;
 
@@ -17,13 +19,12 @@ pub struct GatewayConfig {
     pub rate_limit: RateLimitConfig,
 }
 
-/// A token bucket per client: `burst` requests at once, refilled at `per_second`.
+/// A token bucket per client: `RATE_LIMIT_BURST` (default 100) requests at once, refilled at
+/// `RATE_LIMIT_PER_SECOND` (default 50, fractions allowed); a full refill takes at most
+/// [`MAX_REFILL`].
 #[derive(Debug, Clone)]
 pub struct RateLimitConfig {
-    /// `RATE_LIMIT_PER_SECOND`, default 50.
-    pub per_second: f64,
-    /// `RATE_LIMIT_BURST`, default 100.
-    pub burst: u32,
+    pub quota: Quota,
     /// `RATE_LIMIT_KEY_HEADER`: key clients by this header (e.g. `x-api-key`) when present;
     /// by peer IP otherwise.
     pub key_header: Option<HeaderName>,
@@ -77,24 +78,53 @@ impl GatewayConfig {
                     .map_err(|e| ConfigError::invalid("RATE_LIMIT_KEY_HEADER", &name, &e))?,
             ),
         };
-        let per_second: f64 = env.parse_or("RATE_LIMIT_PER_SECOND", 50.0)?;
-        if per_second.is_nan() || per_second <= 0.0 {
-            return Err(ConfigError::invalid(
-                "RATE_LIMIT_PER_SECOND",
-                &per_second.to_string(),
-                &"must be greater than 0",
-            ));
-        }
         Ok(Self {
             server: ServerConfig::from_env(env)?,
             upstreams,
             rate_limit: RateLimitConfig {
-                per_second,
-                burst: u32::try_from(env.positive("RATE_LIMIT_BURST", 100)?)
-                    .map_err(|e| ConfigError::invalid("RATE_LIMIT_BURST", "", &e))?,
+                quota: quota(env)?,
                 key_header,
             },
         })
+    }
+}
+
+/// The longest a client's bucket may take to refill from empty (`RATE_LIMIT_BURST /
+/// RATE_LIMIT_PER_SECOND`): the limiter keeps a client's state at least that long.
+pub const MAX_REFILL: Duration = Duration::from_hours(24);
+
+fn quota(env: &Env) -> Result<Quota, ConfigError> {
+    let per_second: f64 = env.parse_or("RATE_LIMIT_PER_SECOND", 50.0)?;
+    let burst = env.positive("RATE_LIMIT_BURST", 100)?;
+    let burst = u32::try_from(burst)
+        .ok()
+        .and_then(NonZeroU32::new)
+        .ok_or_else(|| {
+            ConfigError::invalid("RATE_LIMIT_BURST", &burst.to_string(), &"too large")
+        })?;
+    // One request's worth comes back every `period`: NaN, negative, zero, and rates too high or
+    // too low for a nanosecond clock are refused here.
+    let quota = Duration::try_from_secs_f64(1.0 / per_second)
+        .ok()
+        .and_then(Quota::with_period)
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                "RATE_LIMIT_PER_SECOND",
+                &per_second.to_string(),
+                &"must be greater than 0 and at most 1000000000 (one a nanosecond)",
+            )
+        })?
+        .allow_burst(burst);
+    match quota.replenish_interval().checked_mul(burst.get()) {
+        Some(refill) if refill <= MAX_REFILL => Ok(quota),
+        _ => Err(ConfigError::invalid(
+            "RATE_LIMIT_PER_SECOND",
+            &per_second.to_string(),
+            &format!(
+                "refilling RATE_LIMIT_BURST={burst} would take longer than {} s",
+                MAX_REFILL.as_secs()
+            ),
+        )),
     }
 }
 
@@ -117,6 +147,17 @@ mod tests {
             assert_eq!(upstream.timeout, Duration::from_secs(5));
         }
         assert!(config.rate_limit.key_header.is_none());
+        let quota = config.rate_limit.quota;
+        assert_eq!(quota.burst_size().get(), 100);
+        assert_eq!(quota.replenish_interval(), Duration::from_millis(20));
+    }
+
+    #[test]
+    fn fractional_rates_are_one_request_per_period() {
+        let env = Env::from_pairs(&[("RATE_LIMIT_PER_SECOND", "0.25"), ("RATE_LIMIT_BURST", "3")]);
+        let quota = GatewayConfig::from_env(&env).unwrap().rate_limit.quota;
+        assert_eq!(quota.replenish_interval(), Duration::from_secs(4));
+        assert_eq!(quota.burst_size().get(), 3);
     }
 
     #[test]
@@ -126,6 +167,12 @@ mod tests {
             (url_var.as_str(), "ftp://x"),
             ("BREAKER_FAILURE_THRESHOLD", "0"),
             ("RATE_LIMIT_PER_SECOND", "-1"),
+            ("RATE_LIMIT_PER_SECOND", "0"),
+            ("RATE_LIMIT_PER_SECOND", "NaN"),
+            ("RATE_LIMIT_PER_SECOND", "10000000000"),
+            ("RATE_LIMIT_PER_SECOND", "0.000001"),
+            ("RATE_LIMIT_BURST", "0"),
+            ("RATE_LIMIT_BURST", "5000000000"),
             ("RATE_LIMIT_KEY_HEADER", "bad header"),
         ] {
             let error = GatewayConfig::from_env(&Env::from_pairs(&[(name, value)])).unwrap_err();

@@ -52,7 +52,7 @@ pub fn app(config: &GatewayConfig) -> Router {
                 .route(&format!("{prefix}/{{*rest}}"), any(handler.clone()));
         }
     }
-    let limiter = Arc::new(RateLimiter::new(config.rate_limit.clone()));
+    let limiter = Arc::new(RateLimiter::new(&config.rate_limit));
     let api = api.layer(axum::middleware::from_fn_with_state(
         limiter,
         ratelimit::limit,

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::routing::{any, get};
 use common::config::{Env, HttpConfig};
-use common::testing::TestServer;
+use common::testing::{TestResponse, TestServer};
 use gateway::{GatewayConfig, SERVICES};
 use serde_json::json;
 
@@ -174,8 +175,17 @@ async fn only_idempotent_methods_are_retried() {
     assert_eq!(hits.load(Ordering::SeqCst), 1, "POST: never retried");
 }
 
+/// The value of a numeric header the response must have.
+fn number(response: &TestResponse, name: &str) -> u64 {
+    response
+        .header(name)
+        .unwrap_or_else(|| panic!("no {name} in {response:?}"))
+        .parse()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn clients_are_rate_limited_by_key() {
+async fn a_burst_beyond_the_limit_gets_429_with_rate_limit_headers() {
     let upstream = fake_upstream(Arc::default()).await;
     let gw = gateway(
         upstream.addr.port(),
@@ -187,29 +197,64 @@ async fn clients_are_rate_limited_by_key() {
     )
     .await;
     let path = format!("/api/v1/{}", SERVICES[0].name);
-    for _ in 0..2 {
-        assert_eq!(
-            gw.request("GET", &path, None, &[("x-api-key", "a")])
-                .await
-                .status,
-            200
-        );
+    for remaining in [1, 0] {
+        let allowed = gw.request("GET", &path, None, &[("x-api-key", "a")]).await;
+        assert_eq!(allowed.status, 200, "{}", allowed.body);
+        assert_eq!(number(&allowed, "ratelimit-limit"), 2);
+        assert_eq!(number(&allowed, "ratelimit-remaining"), remaining);
+        assert!(number(&allowed, "ratelimit-reset") >= 100, "{allowed:?}");
     }
     let limited = gw.request("GET", &path, None, &[("x-api-key", "a")]).await;
     assert_eq!(
         (limited.status, limited.error_code().as_str()),
         (429, "rate_limited")
     );
-    assert!(limited.header("retry-after").is_some());
+    // One request's worth comes back every 100 s, the whole burst in 200 s.
+    let retry_after = number(&limited, "retry-after");
+    assert!((99..=100).contains(&retry_after), "{limited:?}");
+    assert_eq!(number(&limited, "ratelimit-limit"), 2);
+    assert_eq!(number(&limited, "ratelimit-remaining"), 0);
+    assert!(
+        (199..=200).contains(&number(&limited, "ratelimit-reset")),
+        "{limited:?}"
+    );
     assert_eq!(
         gw.request("GET", &path, None, &[("x-api-key", "b")])
             .await
             .status,
-        200
+        200,
+        "another key has its own bucket"
     );
     assert_eq!(
-        gw.get("/healthz").await.status,
+        gw.get(&path).await.status,
         200,
-        "probes are never limited"
+        "without the header, the client's address is the key"
     );
+    let probe = gw.get("/healthz").await;
+    assert_eq!(probe.status, 200, "probes are never limited");
+    assert_eq!(probe.header("ratelimit-limit"), None);
+}
+
+/// A client that waits `RateLimit-Reset` seconds whenever `RateLimit-Remaining` reaches 0.
+#[tokio::test]
+async fn a_client_that_follows_the_headers_is_never_limited() {
+    let upstream = fake_upstream(Arc::default()).await;
+    let gw = gateway(
+        upstream.addr.port(),
+        &[("RATE_LIMIT_BURST", "2"), ("RATE_LIMIT_PER_SECOND", "4")],
+    )
+    .await;
+    let path = format!("/api/v1/{}", SERVICES[0].name);
+    let mut waited = 0;
+    for _ in 0..4 {
+        let response = gw.get(&path).await;
+        assert_eq!(response.status, 200, "{response:?}");
+        if number(&response, "ratelimit-remaining") == 0 {
+            let reset = number(&response, "ratelimit-reset");
+            assert!(reset >= 1, "{response:?}");
+            waited += reset;
+            tokio::time::sleep(Duration::from_secs(reset)).await;
+        }
+    }
+    assert_eq!(waited, 2, "once after every 2 requests, 1 s each");
 }
