@@ -46,4 +46,14 @@ for ci in github gitlab none; do
   done
 done
 
+# Resources of every field type: a service's own (microservices) and the first one the serverless
+# functions work on (their SAM events and Knative trigger are made of it).
+every_type='products name:string price:decimal sku:string:unique note:text? quantity:int stock:bigint? active:bool total:float? available_on:date? launched_at:timestamp code:uuid?:unique attributes:json?'
+generate "microservices-resources-github" --style microservices --services users,orders --ci github \
+  --resource "orders/$every_type"
+for platform in aws-lambda knative; do
+  generate "serverless-$platform-resources-github" --style serverless --platform "$platform" --ci github \
+    --resource "$every_type"
+done
+
 "$repo/scripts/lint-project.sh" "${dirs[@]}"
