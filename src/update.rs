@@ -85,7 +85,14 @@ pub fn changed(before: &Answers, settings: &[String], root: &Path) -> Result<Ans
     }
     // The custom templates stay those already read (their folder is relative to the project,
     // not to where this runs).
-    let file = AnswersFile { templates: None, ..before.to_file() };
+    let mut file = AnswersFile { templates: None, ..before.to_file() };
+    // A service taken out takes its resources with it.
+    if let (Some(services), Some(resources)) = (&args.services, file.resources.as_mut()) {
+        resources.retain(|spec| {
+            let name = spec.split_whitespace().next().unwrap_or_default();
+            name.split_once('/').is_none_or(|(owner, _)| services.iter().any(|s| s == owner))
+        });
+    }
     // Features are checked against the templates the project renders from (custom templates
     // may bring their own).
     args.templates = templates.as_ref().map(|overlay| root.join(&overlay.recorded));

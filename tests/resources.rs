@@ -170,6 +170,20 @@ fn microservices_grow_by_resources_and_services_as_one_new_generates() {
     assert!(files.contains_key("services/orders/migrations/20240101000100_create_products.sql"));
     let routes = String::from_utf8(files["gateway/src/services.rs"].clone()).unwrap();
     assert!(routes.contains("path: \"products\",\n        service: \"orders\""), "{routes}");
+
+    // A service taken out takes its resources with it.
+    git(&grown, &["add", "-A"]);
+    git(&grown, &["commit", "-qm", "gitlab"]);
+    archgen(dir).args(["update", "--path", "grown", "--set", "services=users,orders"]).assert().success();
+    archgen(dir)
+        .args(["new", "shop", "--output", "fewer", "--ci", "gitlab", "--no-git", "--style", "microservices"])
+        .args(["--services", "users,orders", "--events", "nats"])
+        .args(["--resource", &example("users"), "--resource", &example("orders"), "--resource", &products])
+        .assert()
+        .success();
+    let mut files = common::files(&grown);
+    files.retain(|path, _| !path.starts_with(".git/"));
+    assert_eq!(files, common::files(&dir.join("fewer")), "shrinking equals generating");
 }
 
 /// rustfmt lays a line out by its width: generated code must pass `cargo fmt --check` with the
