@@ -19,6 +19,19 @@ pub struct Added {
     pub dry_run: bool,
 }
 
+impl Added {
+    fn of(kind: &'static str, name: &str, applied: change::Applied) -> Self {
+        Self {
+            project: applied.project,
+            kind,
+            name: name.to_owned(),
+            answers: applied.answers,
+            changes: applied.changes,
+            dry_run: applied.dry_run,
+        }
+    }
+}
+
 /// Adds a service to the project at `args.project.path`.
 ///
 /// # Errors
@@ -27,14 +40,7 @@ pub struct Added {
 pub fn add_service(args: &AddServiceArgs) -> Result<Added> {
     let options = Options { dry_run: args.project.dry_run, ..Options::default() };
     let applied = change::apply(&args.project.path, options, |before| before.with_service(&args.name))?;
-    Ok(Added {
-        project: applied.project,
-        kind: "service",
-        name: args.name.clone(),
-        answers: applied.answers,
-        changes: applied.changes,
-        dry_run: applied.dry_run,
-    })
+    Ok(Added::of("service", &args.name, applied))
 }
 
 /// Adds a resource to the project at `args.project.path`.
@@ -50,14 +56,7 @@ pub fn add_resource(args: &AddResourceArgs) -> Result<Added> {
     };
     let spec = format!("{name} {}", args.fields.join(" "));
     let applied = change::apply(&args.project.path, options, |before| before.with_resource(&spec))?;
-    Ok(Added {
-        project: applied.project,
-        kind: "resource",
-        name: args.name.clone(),
-        answers: applied.answers,
-        changes: applied.changes,
-        dry_run: applied.dry_run,
-    })
+    Ok(Added::of("resource", &args.name, applied))
 }
 
 /// Adds a feature to the project at `args.project.path`.
@@ -68,12 +67,5 @@ pub fn add_resource(args: &AddResourceArgs) -> Result<Added> {
 pub fn add_feature(args: &AddFeatureArgs) -> Result<Added> {
     let options = Options { dry_run: args.project.dry_run, ..Options::default() };
     let applied = change::apply(&args.project.path, options, |before| before.with_feature(&args.name))?;
-    Ok(Added {
-        project: applied.project,
-        kind: "feature",
-        name: args.name.clone(),
-        answers: applied.answers,
-        changes: applied.changes,
-        dry_run: applied.dry_run,
-    })
+    Ok(Added::of("feature", &args.name, applied))
 }
