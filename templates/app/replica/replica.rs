@@ -252,7 +252,7 @@ mod tests {
         let config = ReadReplicaConfig {
             options: "postgres://app@127.0.0.1:1/replica".parse().expect("a URL"),
             max_lag: Duration::from_secs(1),
-            check_every: Duration::from_secs(3600),
+            check_every: Duration::from_hours(1),
         };
         let reads = Reads::new(primary, Some(&config));
         let used = Mutex::new(Vec::new());
