@@ -605,7 +605,16 @@ impl OwnPostgres {
         );
         self.pg(
             "pg_ctl",
-            &["-D", &self.data.to_string_lossy(), "-o", &options, "-w", "-l", &dir.join("log").to_string_lossy(), "start"],
+            &[
+                "-D",
+                &self.data.to_string_lossy(),
+                "-o",
+                &options,
+                "-w",
+                "-l",
+                &dir.join("log").to_string_lossy(),
+                "start",
+            ],
         );
     }
 
@@ -617,7 +626,8 @@ impl OwnPostgres {
     /// The result of `sql` as `psql -tA` prints it (trimmed), as `postgres` on this cluster.
     pub fn sql(&self, sql: &str) -> String {
         let port = self.port.to_string();
-        let output = self.pg("psql", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", "postgres", "-tAc", sql]);
+        let output =
+            self.pg("psql", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", "postgres", "-tAc", sql]);
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     }
 

@@ -2,9 +2,9 @@
 //! is up and close enough behind the primary, else to the primary. Writes always go to the
 //! primary and return what they wrote (`RETURNING`), so no request reads after it wrote.
 //!
-//! The replica is checked at most once per `DATABASE_READ_CHECK_MS`, by the read that finds the
-//! last check too old (a query on the replica, bounded by [`CHECK_TIMEOUT`]): every other read
-//! takes the last result. A read the replica fails for lack of availability (down, restarting, a
+//! The replica is checked at most once per `DATABASE_READ_CHECK_MS`: the read that finds the
+//! last check too old starts one in the background (a query on the replica, bounded by
+//! [`CHECK_TIMEOUT`]), and every read takes the last result, so no read waits for a check. A read the replica fails for lack of availability (down, restarting, a
 //! query cancelled by recovery) is retried on the primary at once and marks the replica down
 //! until the next check. Every read sent to the primary instead of the replica is counted in
 //! `db_read_fallbacks_total{reason="down"|"lag"}`; changes of state are logged, so the log gets
@@ -113,7 +113,7 @@ impl Reads {
         let Some(replica) = &self.replica else {
             return query(self.primary.clone()).await;
         };
-        match replica.state().await {
+        match replica.state() {
             State::Up => {}
             State::Down => {
                 return replica
@@ -162,24 +162,28 @@ impl Reads {
 }
 
 impl Replica {
-    /// The replica's state, checked first when the last check is older than `check_every`.
-    async fn state(&self) -> State {
+    /// The replica's state as last found; when that is older than `check_every`, a check starts
+    /// in the background (no read waits for it).
+    fn state(self: &Arc<Self>) -> State {
         if self.due() {
-            let state = match tokio::time::timeout(CHECK_TIMEOUT, self.lag()).await {
-                Ok(Ok(Some(lag))) if lag <= self.max_lag => Ok(State::Up),
-                Ok(Ok(Some(lag))) => {
-                    Err((State::Lagging, format!("{} ms behind", lag.as_millis())))
-                }
-                Ok(Ok(None)) => Err((State::Down, "not a replica (not in recovery)".to_owned())),
-                Ok(Err(error)) => Err((State::Down, error.to_string())),
-                Err(_) => Err((State::Down, "did not answer within 1s".to_owned())),
-            };
-            match state {
-                Ok(state) => self.set(state, &"caught up"),
-                Err((state, why)) => self.set(state, &why),
-            }
+            tokio::spawn(Arc::clone(self).check());
         }
         State::from_u8(self.state.load(Ordering::Relaxed))
+    }
+
+    /// Asks the replica how far behind it is, and records what that means.
+    async fn check(self: Arc<Self>) {
+        let found = match tokio::time::timeout(CHECK_TIMEOUT, self.lag()).await {
+            Ok(Ok(Some(lag))) if lag <= self.max_lag => Ok(State::Up),
+            Ok(Ok(Some(lag))) => Err((State::Lagging, format!("{} ms behind", lag.as_millis()))),
+            Ok(Ok(None)) => Err((State::Down, "not a replica (not in recovery)".to_owned())),
+            Ok(Err(error)) => Err((State::Down, error.to_string())),
+            Err(_) => Err((State::Down, "did not answer within 1s".to_owned())),
+        };
+        match found {
+            Ok(state) => self.set(state, &"caught up"),
+            Err((state, why)) => self.set(state, &why),
+        }
     }
 
     /// Whether a check is due; if so, the caller makes it and the next one is due in
@@ -244,8 +248,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_replica_that_does_not_answer_sends_reads_to_the_primary_and_is_counted() {
-        // Nothing listens on port 1: the replica is down, and so is this "primary", which
-        // tells which pool each attempt used by the port in its error.
+        // Nothing listens on port 1: the replica is down, and so is this "primary"; the
+        // database names tell which pool each attempt was given.
         let primary = PgPoolOptions::new()
             .acquire_timeout(Duration::from_millis(200))
             .connect_lazy_with("postgres://app@127.0.0.1:1/primary".parse().expect("a URL"));
@@ -266,10 +270,9 @@ mod tests {
         let used = used.into_inner().unwrap();
         let replica = Some("replica".to_owned());
         let primary = Some("primary".to_owned());
-        // The first check finds it down: both reads go to the primary, and nothing retries the
-        // replica before the next check.
-        assert_eq!(used, [primary.clone(), primary]);
-        assert!(!used.contains(&replica));
+        // The first read tries the replica, fails there and goes to the primary; the replica
+        // is then down, and the second read goes straight to the primary.
+        assert_eq!(used, [replica, primary.clone(), primary]);
         let metrics = reads.metrics();
         assert!(
             metrics.contains("db_read_fallbacks_total{reason=\"down\"} 2\n"),
