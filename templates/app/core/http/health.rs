@@ -15,8 +15,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 
 /// Readiness: 200 when the database answers within a second *and* holds every migration this
 /// binary embeds; else 503 naming what is missing. Until then the pod gets no traffic, so a new
-/// version never serves on an old schema. A read replica is not checked: while it is down or
-/// behind, reads go to the primary, so the pod can still serve everything.
+/// version never serves on an old schema. A PostgreSQL read replica (`DATABASE_READ_URL`) is
+/// not checked: while it is down or behind, reads go to the primary, which can serve them all.
 pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(READINESS_TIMEOUT, state.repository.ping()).await {
         Ok(Ok(())) => Ok(()),
