@@ -101,7 +101,7 @@ fn resource_layers(mounts: &ResourceMounts, db: Db) -> Vec<Layer> {
 
 /// The application core that the monolith and the serverless functions share: the HTTP layer
 /// and the configuration of a single-database app (`Config`: the server's settings and the
-/// storage's, whose `config/database.rs` comes with the repository).
+/// storage's, whose `config/database.rs` comes with its storage: [`APP_CONFIG_POSTGRES`]).
 const APP_CORE: &str = "app/core";
 /// The settings every HTTP process shares and the typed access to environment variables
 /// (`config/server.rs`), in every style.
@@ -142,6 +142,12 @@ const APP_COMMANDS: &str = "app/commands";
 /// storage errors (SQLSTATE classes) to domain errors and the example resource's rows. Mounted
 /// inside the storage module.
 const APP_SQLX: &str = "app/sqlx";
+/// The settings of a `PostgreSQL` storage (`config/database.rs`: the primary and the optional
+/// read replica), at the code root of every crate that reads them.
+const APP_CONFIG_POSTGRES: &str = "app/config-postgres";
+/// Where a read goes (`replica.rs`: the replica of `DATABASE_READ_URL` while it is up and close
+/// behind, else the primary), beside the sqlx support of every `PostgreSQL` storage.
+const APP_REPLICA: &str = "app/replica";
 
 /// The `PostgreSQL` repository of the example resource, and the in-memory one for `--db none`,
 /// shared by the monolith and the serverless core.
@@ -216,7 +222,11 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_COMMANDS, "src/"));
             }
             match db {
-                Db::Postgres => layers.push(Layer::mounted(APP_REPOSITORY_POSTGRES, "src/")),
+                Db::Postgres => {
+                    layers.push(Layer::mounted(APP_REPOSITORY_POSTGRES, "src/"));
+                    layers.push(Layer::mounted(APP_CONFIG_POSTGRES, "src/"));
+                    layers.push(Layer::mounted(APP_REPLICA, "src/repository/"));
+                }
                 Db::None => layers.push(Layer::mounted(APP_REPOSITORY_MEMORY, "src/")),
                 Db::Sqlite => {}
             }
@@ -241,6 +251,8 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_TEST_CLIENT, "crates/common/src/testing/"));
             layers.push(Layer::mounted(APP_TEST_POSTGRES, "crates/common/src/testing/"));
             layers.push(Layer::mounted(APP_SQLX, "crates/common/src/db/"));
+            layers.push(Layer::mounted(APP_REPLICA, "crates/common/src/db/"));
+            layers.push(Layer::mounted(APP_CONFIG_POSTGRES, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SETUP, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
@@ -272,6 +284,8 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
                 layers.push(Layer::mounted(APP_SETUP, "crates/core/src/"));
                 layers.push(Layer::mounted(APP_TEST_POSTGRES, "crates/core/src/testing/"));
                 layers.push(Layer::mounted(APP_COMMANDS, "crates/core/src/"));
+                layers.push(Layer::mounted(APP_CONFIG_POSTGRES, "crates/core/src/"));
+                layers.push(Layer::mounted(APP_REPLICA, "crates/core/src/repository/"));
             }
             layers.push(Layer::mounted(
                 if postgres { APP_REPOSITORY_POSTGRES } else { APP_REPOSITORY_MEMORY },

@@ -559,29 +559,55 @@ pub fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> std::proce
 impl OwnPostgres {
     /// `hba` is the whole `pg_hba.conf`; `options` more `-c name=value` server settings.
     pub fn start(dir: &Path, hba: &str, options: &str) -> Self {
+        let server = Self::at(dir);
+        server.pg("initdb", &["--auth=trust", "--username=postgres", "-D", &server.data.to_string_lossy()]);
+        std::fs::write(server.data.join("pg_hba.conf"), hba).unwrap();
+        server.launch(dir, options);
+        server
+    }
+
+    /// A streaming replica of this cluster in `dir`, on a free port: a base backup taken with
+    /// `pg_basebackup -R` (which writes the connection to the primary and `standby.signal`),
+    /// then started with `options`. The primary's `pg_hba.conf` must let `postgres` connect for
+    /// replication from 127.0.0.1.
+    pub fn replica(&self, dir: &Path, options: &str) -> Self {
+        let server = Self::at(dir);
+        let port = self.port.to_string();
+        let data = server.data.to_string_lossy().into_owned();
+        server.pg(
+            "pg_basebackup",
+            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-D", &data, "-R", "-X", "stream", "-c", "fast"],
+        );
+        server.launch(dir, options);
+        server
+    }
+
+    /// A cluster to be in `dir` (made `postgres`'s when we are root), on a free port.
+    fn at(dir: &Path) -> Self {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .expect("PostgreSQL server binaries in /usr/lib/postgresql")
             .map(|e| e.unwrap().path().join("bin"))
             .find(|bin| bin.join("initdb").exists())
             .expect("initdb");
         let as_postgres = run_ok("id", &["-u"]).stdout.starts_with(b"0\n");
-        let data = dir.join("data");
-        let port = free_port();
-        let server = Self { bin, data, port, as_postgres };
         if as_postgres {
             run_ok("chown", &["-R", "postgres", &dir.to_string_lossy()]);
         }
-        server.pg("initdb", &["--auth=trust", "--username=postgres", "-D", &server.data.to_string_lossy()]);
-        std::fs::write(server.data.join("pg_hba.conf"), hba).unwrap();
+        Self { bin, data: dir.join("data"), port: free_port(), as_postgres }
+    }
+
+    /// Starts the server of `self.data`, its socket and log in `dir`.
+    fn launch(&self, dir: &Path, options: &str) {
         let options = format!(
             "-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dir} {options}",
+            port = self.port,
             dir = dir.display()
         );
-        server.pg(
+        self.pg(
             "pg_ctl",
             &[
                 "-D",
-                &server.data.to_string_lossy(),
+                &self.data.to_string_lossy(),
                 "-o",
                 &options,
                 "-w",
@@ -590,7 +616,24 @@ impl OwnPostgres {
                 "start",
             ],
         );
-        server
+    }
+
+    /// Stops the server now (immediate shutdown, as a crash would).
+    pub fn stop(&self) {
+        self.pg("pg_ctl", &["-D", &self.data.to_string_lossy(), "-m", "immediate", "-w", "stop"]);
+    }
+
+    /// The result of `sql` as `psql -tA` prints it (trimmed), as `postgres` on this cluster.
+    pub fn sql(&self, sql: &str) -> String {
+        let port = self.port.to_string();
+        let output =
+            self.pg("psql", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", "postgres", "-tAc", sql]);
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// The URL of this cluster's `postgres` database.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// Runs one of the server's tools (as `postgres` when we are root).
@@ -609,7 +652,10 @@ impl OwnPostgres {
 
 impl Drop for OwnPostgres {
     fn drop(&mut self) {
-        let data = self.data.to_string_lossy().into_owned();
-        let _ = std::panic::catch_unwind(|| self.pg("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]));
+        // Stopped already (`stop`) when its pid file is gone.
+        if self.data.join("postmaster.pid").exists() {
+            let data = self.data.to_string_lossy().into_owned();
+            let _ = std::panic::catch_unwind(|| self.pg("pg_ctl", &["-D", &data, "-m", "immediate", "stop"]));
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! The storage's settings live here rather than in the repository, so the repository reads
 //! configuration and configuration never reads the repository.
 
-mod database;
+pub mod database;
 mod server;
 
 pub use database::DatabaseConfig;

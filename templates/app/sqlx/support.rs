@@ -20,7 +20,7 @@ pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a storage failure means for the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     /// The database cannot answer right now (down, shutting down, restarting, overloaded,
     /// pool exhausted): 503 with `Retry-After`, like every availability error.
     Unavailable,
@@ -43,7 +43,9 @@ pub(crate) fn storage(error: sqlx::Error) -> Error {
     }
 }
 
-fn kind(error: &sqlx::Error) -> Kind {
+/// What `error` means for the client (a read on a replica that is unavailable goes to the
+/// primary).
+pub(crate) fn kind(error: &sqlx::Error) -> Kind {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)

@@ -15,7 +15,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 
 /// Readiness: 200 when the database answers within a second *and* holds every migration this
 /// binary embeds; else 503 naming what is missing. Until then the pod gets no traffic, so a new
-/// version never serves on an old schema.
+/// version never serves on an old schema. A PostgreSQL read replica (`DATABASE_READ_URL`) is
+/// not checked: while it is down or behind, reads go to the primary, which can serve them all.
 pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(READINESS_TIMEOUT, state.repository.ping()).await {
         Ok(Ok(())) => Ok(()),
@@ -63,6 +64,6 @@ pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        state.metrics.render() + &state.repository.metrics(),
     )
 }

@@ -1,7 +1,9 @@
 //! Configuration from environment variables, read once at startup: the settings every HTTP
-//! process shares and [`Env`], through which each crate reads its own (a service's database in
-//! [`crate::db`], the gateway's upstreams).
+//! process shares and [`Env`], through which each crate reads its own (the gateway's upstreams),
+//! and a service's database settings ([`database`], its pools in [`crate::db`]).
 
+pub mod database;
 mod server;
 
+pub use database::DatabaseConfig;
 pub use server::{ConfigError, Env, HttpConfig, LogConfig, LogFormat, ServerConfig};

@@ -1,53 +1,19 @@
-//! PostgreSQL helpers every service uses for its OWN database: configuration, a lazily
-//! connecting pool, the readiness ping and the mapping of sqlx errors to domain errors.
+//! PostgreSQL helpers every service uses for its OWN database: a lazily connecting pool, the
+//! reads' choice of pool (its read replica, [`Reads`]), the readiness ping and the mapping of
+//! sqlx errors to domain errors. Its settings are [`DatabaseConfig`].
 
+mod replica;
 mod support;
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use crate::config::{ConfigError, Env};
+pub use crate::config::DatabaseConfig;
 use crate::domain::Error;
-
-/// Where the service's database is and how many connections to keep.
-#[derive(Clone)]
-pub struct DatabaseConfig {
-    /// `DATABASE_URL`, e.g. `postgres://users:secret@localhost:5432/users`.
-    pub options: PgConnectOptions,
-    /// `DATABASE_MAX_CONNECTIONS`.
-    pub max_connections: u32,
-}
-
-// Written by hand so the password never reaches a log line.
-impl std::fmt::Debug for DatabaseConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseConfig")
-            .field("host", &self.options.get_host())
-            .field("port", &self.options.get_port())
-            .field("database", &self.options.get_database())
-            .field("max_connections", &self.max_connections)
-            .finish_non_exhaustive()
-    }
-}
+pub use replica::Reads;
 
 impl DatabaseConfig {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let url = env.require(
-            "DATABASE_URL",
-            "e.g. postgres://user:password@localhost:5432/service",
-        )?;
-        let options = PgConnectOptions::from_str(&url)
-            .map_err(|e| ConfigError::invalid("DATABASE_URL", "<redacted>", &e))?;
-        let max_connections = u32::try_from(env.positive("DATABASE_MAX_CONNECTIONS", 10)?)
-            .map_err(|e| ConfigError::invalid("DATABASE_MAX_CONNECTIONS", "", &e))?;
-        Ok(Self {
-            options,
-            max_connections,
-        })
-    }
-
     /// Creates the pool without connecting: the service starts (and reports not ready) while
     /// its database is down, and connects once it is back.
     pub fn pool(&self) -> PgPool {
@@ -55,6 +21,11 @@ impl DatabaseConfig {
             .max_connections(self.max_connections)
             .acquire_timeout(support::ACQUIRE_TIMEOUT)
             .connect_lazy_with(self.options.clone())
+    }
+
+    /// The reads on `primary`, or on the read replica (`DATABASE_READ_URL`) while it serves.
+    pub fn reads(&self, primary: PgPool) -> Reads {
+        Reads::new(primary, self.read.as_ref())
     }
 }
 

@@ -25,6 +25,7 @@ impl TestDb {
         let repository = Repository::new(&DatabaseConfig {
             options: schema.options(),
             max_connections: 2,
+            read: None,
         });
         repository.migrate().await.expect("migrations apply");
         Self {
