@@ -1,4 +1,4 @@
-//! The `ratelimit` feature end to end (slow tier): a monolith on PostgreSQL and a Knative API,
+//! The `ratelimit` feature end to end (slow tier): a monolith on `PostgreSQL` and a Knative API,
 //! built with the feature and started with a small burst. A burst beyond the limit gets 429 in
 //! the error envelope with `Retry-After` and the `RateLimit-*` headers; a client that follows
 //! the headers never does; probes and `/metrics` are never limited; `X-Forwarded-For` counts
