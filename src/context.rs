@@ -75,6 +75,14 @@ pub struct Slots {
     /// in scope, the resource's domain module as `resource`).
     pub routes: String,
     pub on_create: String,
+    /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
+    /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
+    /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in
+    /// scope).
+    pub route_layers: String,
+    /// Monolith and serverless: statements in the `/metrics` handler that append a feature's
+    /// series to the exposition (`let text = text + &…;`, `state` in scope).
+    pub metrics: String,
     /// Lines of `.env.example` (the monolith places them after the listen address, the other
     /// styles at the end).
     pub env: String,

@@ -373,6 +373,8 @@ mod tests {
         ("setup", &["monolith", "knative"]),
         ("state", &["monolith", "knative"]),
         ("routes", &["monolith", "aws-lambda", "knative"]),
+        ("route_layers", &["monolith", "aws-lambda", "knative"]),
+        ("metrics", &["monolith", "aws-lambda", "knative"]),
         ("on_create", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("compose_header", &["monolith"]),
