@@ -352,7 +352,7 @@ impl Context {
             scope: Resources::of(answers, &owned, None),
             resource: None,
             owned,
-            load: LoadContext::new(&answers.resources, db),
+            load: LoadContext::new(&answers.resources, db, !services.is_empty()),
             slots: Slots::default(),
         }
     }

@@ -13,6 +13,8 @@ pub struct LoadContext {
     /// The first resource of the project, in the order of the answers (microservices: whichever
     /// service owns it): its list, create and get-by-id routes are what the scripts load.
     pub resource: ResourceContext,
+    /// What serves those routes on port 8080, in the docs' words: the API, or the gateway.
+    pub server: &'static str,
     /// A JavaScript expression of a create body (an object) for the k6 script, in which each
     /// unique field takes a value made of `n`, a number no other create of the run uses, and
     /// every other field its first sample: so that every create stores a row.
@@ -21,7 +23,7 @@ pub struct LoadContext {
 
 impl LoadContext {
     /// The load test of `resources`' first one (the example, for an empty list).
-    pub(super) fn new(resources: &[Resource], db: Db) -> Self {
+    pub(super) fn new(resources: &[Resource], db: Db, gateway: bool) -> Self {
         let example;
         let first = if let Some(first) = resources.first() {
             first
@@ -38,7 +40,11 @@ impl LoadContext {
             .zip(&resource.fields)
             .map(|(field, context)| format!("{}: {}", field.name, value(field, &context.samples[0])))
             .collect();
-        Self { k6_body: format!("{{ {} }}", values.join(", ")), resource }
+        Self {
+            k6_body: format!("{{ {} }}", values.join(", ")),
+            resource,
+            server: if gateway { "the gateway" } else { "the API" },
+        }
     }
 }
 
@@ -72,24 +78,25 @@ mod tests {
     fn unique_fields_vary_with_n_and_the_others_keep_their_sample() {
         let resources = [crate::resources::parse(
             "products name:string price:decimal sku:string:unique quantity:int:unique code:uuid?:unique \
-             on:date:unique at:timestamp:unique",
+             day:date:unique at:timestamp:unique",
         )
         .unwrap()];
-        let load = LoadContext::new(&resources, Db::Postgres);
+        let load = LoadContext::new(&resources, Db::Postgres, false);
         assert_eq!(load.resource.plural.kebab, "products");
         assert_eq!(
             load.k6_body,
             "{ name: \"alpha\", price: \"12.50\", sku: `alpha-${n}`, quantity: n, \
              code: `00000000-0000-4000-8000-${n.toString(16).padStart(12, \"0\")}`, \
-             on: new Date(Date.UTC(2000, 0, 1) + (n % 2900000) * 86400000).toISOString().slice(0, 10), \
+             day: new Date(Date.UTC(2000, 0, 1) + (n % 2900000) * 86400000).toISOString().slice(0, 10), \
              at: new Date(Date.UTC(2000, 0, 1) + n * 1000).toISOString() }"
         );
     }
 
     #[test]
     fn without_resources_the_example_is_loaded() {
-        let load = LoadContext::new(&[], Db::None);
+        let load = LoadContext::new(&[], Db::None, true);
         assert_eq!(load.resource.plural.kebab, crate::resources::EXAMPLE);
+        assert_eq!(load.server, "the gateway");
         assert_eq!(load.k6_body, "{ name: `alpha-${n}`, description: \"The first.\" }");
     }
 }
