@@ -273,6 +273,20 @@ fn monolith_postgres_load_test_meets_its_thresholds_and_fails_past_them() {
     expect("get", &["200"]);
     assert_eq!(server.get("/api/v1/items").json()["meta"]["total"], 1, "oha's create body stored more than once");
 
+    // The k6 script's create body (k6 is not installed here: node evaluates it) stores a row
+    // for each number, despite the unique `name`.
+    let script = std::fs::read_to_string(project.dir.join("loadtest/api.js")).unwrap();
+    let body = script.lines().find_map(|l| l.trim().strip_prefix("const body = ")?.strip_suffix(';'));
+    let body = body.expect("the k6 create body");
+    for n in [1, 2] {
+        let output =
+            Command::new("node").args(["-e", &format!("const n = {n}; console.log({body})")]).output().unwrap();
+        assert!(output.status.success(), "node: {}", String::from_utf8_lossy(&output.stderr));
+        let created =
+            server.request("POST", "/api/v1/items", Some(String::from_utf8_lossy(&output.stdout).trim()), &[]);
+        assert_eq!(created.status, 201, "{created:?}");
+    }
+
     // An impossible bar: the script fails, and says which phase.
     let (code, printed) = load(&project.dir, &base, "1s", results.path(), &[("P95_MS", "0")]);
     assert_eq!(code, 1, "a p95 of 0 ms passed:\n{printed}");
