@@ -1,10 +1,12 @@
 //! The one typed context every template renders from. Templates read fields; they never compute,
 //! so every derived value (case variants, flags per option) is precomputed here.
 
+mod load;
 mod resource;
 
 use serde::Serialize;
 
+pub use load::LoadContext;
 pub use resource::{FieldContext, ResourceContext};
 
 use crate::answers::Answers;
@@ -46,6 +48,8 @@ pub struct Context {
     /// that owns it (microservices): what a per-resource template is rendered with.
     #[serde(skip)]
     pub owned: Vec<(Option<usize>, ResourceContext)>,
+    /// What the load test (`loadtest/`, every project) aims at.
+    pub load: LoadContext,
     /// What the project's features put in its composition roots: filled by [`crate::render`].
     pub slots: Slots,
 }
@@ -356,6 +360,7 @@ impl Context {
             scope: Resources::of(answers, &owned, None),
             resource: None,
             owned,
+            load: LoadContext::new(&answers.resources, db, !services.is_empty()),
             slots: Slots::default(),
         }
     }

@@ -580,6 +580,15 @@ pub fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> std::proce
     output
 }
 
+/// A temp dir (named `<prefix>…`, removed on drop) for a throwaway cluster ([`OwnPostgres`]):
+/// its data, socket and log, and whatever the test puts beside them. Open to `postgres`, who
+/// runs the server when we are root.
+pub fn cluster_dir(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    dir
+}
+
 impl OwnPostgres {
     /// `hba` is the whole `pg_hba.conf`; `options` more `-c name=value` server settings.
     pub fn start(dir: &Path, hba: &str, options: &str) -> Self {
