@@ -75,6 +75,18 @@ pub struct Slots {
     /// in scope, the resource's domain module as `resource`).
     pub routes: String,
     pub on_create: String,
+    /// Every style: the per-resource handlers by id. `on_find` holds statements before the read
+    /// runs, with `load` in scope (the domain's `get(id)` as a future not yet polled) that
+    /// they may shadow with a wrapped one (a cache); `on_update` and `on_delete` statements
+    /// once the write is done (`id` in scope). The resource's domain module is `resource`.
+    pub on_find: String,
+    pub on_update: String,
+    pub on_delete: String,
+    /// Monolith and serverless, `/metrics` and `/readyz`: statements that extend `text` (the
+    /// exposition) with a feature's series, and `checks` (the readiness JSON) with an entry
+    /// that informs without deciding readiness (`let checks = …;`).
+    pub metrics: String,
+    pub readiness: String,
     /// Lines of `.env.example` (the monolith places them after the listen address, the other
     /// styles at the end).
     pub env: String,
@@ -93,11 +105,18 @@ pub struct Slots {
     /// rules of its `NetworkPolicy`.
     pub k8s_app_config: String,
     pub k8s_app_egress: String,
+    /// Kubernetes: `envFrom` entries of the app container after its `ConfigMap` (monolith,
+    /// Knative api and worker), e.g. an optional Secret.
+    pub k8s_app_env_from: String,
     /// Kubernetes dev overlay: `resources` and `patches` entries.
     pub k8s_dev_resources: String,
     pub k8s_dev_patches: String,
     /// CI: GitHub steps that run first in the test job; GitLab services and variables of it.
     pub ci_github_test_steps: String,
+    /// CI, GitHub: service containers of the test job (under `services:`), and its `env:`
+    /// entries (where the job has a database).
+    pub ci_github_test_services: String,
+    pub ci_github_test_env: String,
     pub ci_gitlab_test_services: String,
     pub ci_gitlab_test_variables: String,
     /// README.md: a section before "Deploy to Kubernetes", bullets of that section, and
