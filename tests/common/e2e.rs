@@ -210,6 +210,26 @@ pub const KNATIVE_NONE: Case = Case {
     ],
 };
 
+/// The monolith with the Redis cache (`--features cache`): `tests/cache.rs`.
+pub const MONOLITH_POSTGRES_CACHE: Case = Case {
+    id: "monolith-postgres-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "monolith",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+
 /// Where the cases building into this shared target are kept, between tests and between runs:
 /// in the temp dir, outside this repository (whose rustfmt.toml, clippy.toml and Cargo.toml
 /// would apply to a project inside it), one directory per shared target.
