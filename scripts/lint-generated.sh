@@ -46,6 +46,11 @@ for ci in github gitlab none; do
   done
 done
 
+# User-chosen features, in each CI provider.
+for ci in github gitlab; do
+  generate "monolith-cache-postgres-$ci" --style monolith --db postgres --ci "$ci" --features cache
+done
+
 # Resources of every field type: a service's own (microservices) and the first one the serverless
 # functions work on (their SAM events and Knative trigger are made of it).
 every_type='products name:string price:decimal sku:string:unique note:text? quantity:int stock:bigint? active:bool total:float? available_on:date? launched_at:timestamp code:uuid?:unique attributes:json?'

@@ -34,6 +34,10 @@ pub fn cases() -> Vec<Answers> {
             }
         }
     }
+    // User-chosen features, each in a style that takes it.
+    for ci in [Ci::Github, Ci::Gitlab] {
+        cases.push(NewArgs { features: Some(vec!["cache".into()]), ..args(Style::Monolith, Db::Postgres, ci) });
+    }
     cases.into_iter().map(|a| Answers::resolve(&a, None, &mut Defaults).expect("valid case")).collect()
 }
 
@@ -52,6 +56,10 @@ pub fn case_id(answers: &Answers) -> String {
     if let Some(platform) = answers.shape.platform() {
         id.push('-');
         id.push_str(platform.name());
+    }
+    for feature in &answers.features {
+        id.push('-');
+        id.push_str(feature);
     }
     format!("{id}-{}-{}", answers.shape.db().name(), answers.ci.name())
 }
