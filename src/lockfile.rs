@@ -1,15 +1,26 @@
 //! The `Cargo.lock` of a generated project, offline and deterministic.
 //!
-//! Which versions a project builds with is decided by maintainers, not at `new` time: for each set
-//! of dependency-relevant answers ([`key`]) `lockfiles/<key>.lock` holds cargo's own resolution of
-//! a project generated with placeholder names ([`placeholder`]), made by
-//! `scripts/refresh-lockfiles.sh` and proven by the slow tier, which builds every case with
-//! `--locked`. A project's lockfile is that resolution with the placeholders renamed to the
-//! project's own crate names (the placeholder service repeated once per service) and written the
-//! way cargo writes it, byte for byte: cargo refuses `--locked` for any other text.
+//! Which versions a project builds with is decided by maintainers, not at `new` time. A project's
+//! resolution is composed of pinned parts, each cargo's own resolution of a project generated with
+//! placeholder names ([`placeholder`]), made by `scripts/refresh-lockfiles.sh` and proven by the
+//! slow tier, which builds every case with `--locked`:
+//!
+//! - `lockfiles/<base>.lock`: the style with its database, events or platform ([`base`]);
+//! - `lockfiles/<base>+<unit>.lock`: the same with one *unit* that brings crates of its own — a
+//!   field type (`decimal`, `uuid`) or a feature the user chose ([`units`]) — resolved from the
+//!   base's lock, so it differs from it only by what the unit adds;
+//! - `lockfiles/<base>+<unit>+<unit>.lock`: only for a pair whose crates interact (together
+//!   they resolve to more than the sum of what each adds), which the refresh finds by resolving
+//!   every pair.
+//!
+//! A project's resolution is the base plus what each of its units adds (and each interacting
+//! pair's part): one file per unit instead of one per combination, so features do not multiply
+//! the pinned files. It is then renamed to the project's own crate names (the placeholder service
+//! repeated once per service) and written the way cargo writes it, byte for byte: cargo refuses
+//! `--locked` for any other text.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
@@ -22,44 +33,68 @@ use crate::error::{Error, Result};
 use crate::names::Names;
 use crate::prompt::Defaults;
 
-/// The pinned resolutions, one per [`key`].
+/// The pinned resolutions (see the module's documentation).
 static LOCKFILES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/lockfiles");
 
 /// Project name the pinned resolutions were made with.
 pub const PLACEHOLDER_PROJECT: &str = "archgen-lock-project";
-/// The resource the pinned monolith and serverless resolutions are made with, with a field of
-/// each type that brings in a crate of its own and the project uses.
+/// The resource the pinned resolutions of field-type units are made with, with a field of the
+/// unit's type.
 const PLACEHOLDER_RESOURCE: &str = "archgen_lock_rows";
 /// Service name the pinned microservices resolutions were made with (one service).
 pub const PLACEHOLDER_SERVICE: &str = "archgen-lock-service";
 
-/// The answers that decide which crates, with which features, a project depends on: cases with
-/// the same key differ only in names, services and files outside the manifests.
+/// Field types whose Rust type comes from a crate of its own: a unit each, by this name.
+const FIELD_UNITS: [&str; 2] = ["decimal", "uuid"];
+
+/// The answers that decide which crates every project of the kind depends on, without the
+/// units: the style with its database, events or platform.
 #[must_use]
-pub fn key(answers: &Answers) -> String {
-    let mut key = match &answers.shape {
+pub fn base(answers: &Answers) -> String {
+    match &answers.shape {
         Shape::Monolith { db } => format!("monolith-{}", db.name()),
         Shape::Microservices { events, .. } => format!("microservices-events-{}", events.name()),
         Shape::Serverless { platform, .. } => {
             format!("serverless-{}-{}", platform.name(), answers.shape.db().name())
         }
-    };
-    // A field type that needs a crate of its own makes a different resolution.
+    }
+}
+
+/// The project's units, sorted: the field types that bring a crate, then its chosen features.
+#[must_use]
+pub fn units(answers: &Answers) -> Vec<String> {
     let uses = crate::resources::Uses::of(&answers.resources);
-    for (used, name) in [(uses.decimal, "decimal"), (uses.uuid, "uuid")] {
-        if used {
-            key.push('-');
-            key.push_str(name);
-        }
+    let mut units: Vec<String> = FIELD_UNITS
+        .into_iter()
+        .zip([uses.decimal, uses.uuid])
+        .filter(|&(_, used)| used)
+        .map(|(unit, _)| unit.to_owned())
+        .chain(answers.features.iter().cloned())
+        .collect();
+    units.sort();
+    units
+}
+
+/// The name of the pinned resolution of `base` with `units`.
+#[must_use]
+pub fn file_key(base: &str, units: &[&str]) -> String {
+    let mut key = base.to_owned();
+    for unit in units {
+        key.push('+');
+        key.push_str(unit);
     }
     key
 }
 
-/// `answers` with the placeholder names: the project whose resolution is pinned for its key.
+/// `answers` with the placeholder names and only `units`: the project whose resolution is
+/// pinned as `file_key(base(answers), units)`.
 ///
 /// # Errors
-/// None in practice: the placeholder names are valid.
-pub fn placeholder(answers: &Answers) -> Result<Answers> {
+/// A unit the style cannot take (a feature it refuses): a bug in the caller.
+pub fn placeholder(answers: &Answers, units: &[&str]) -> Result<Answers> {
+    let fields: Vec<String> =
+        units.iter().filter(|u| FIELD_UNITS.contains(u)).enumerate().map(|(i, unit)| format!("f{i}:{unit}")).collect();
+    let features: Vec<String> = units.iter().filter(|u| !FIELD_UNITS.contains(u)).map(|u| (*u).to_owned()).collect();
     let args = NewArgs {
         name: Some(PLACEHOLDER_PROJECT.to_owned()),
         style: Some(answers.style()),
@@ -68,61 +103,128 @@ pub fn placeholder(answers: &Answers) -> Result<Answers> {
         services: (answers.style() == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
         events: answers.shape.events(),
         platform: answers.shape.platform(),
-        resources: placeholder_resources(crate::resources::Uses::of(&answers.resources)),
+        resources: if fields.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!("{PLACEHOLDER_RESOURCE} {}", fields.join(" "))]
+        },
+        features: Some(if features.is_empty() { vec!["none".to_owned()] } else { features }),
         ..NewArgs::default()
     };
     Answers::resolve(&args, None, &mut Defaults)
 }
 
-/// The placeholder project's resources for these uses: the example alone, or a resource with a
-/// field of each type used.
-fn placeholder_resources(uses: crate::resources::Uses) -> Vec<String> {
-    let fields: Vec<&str> = [(uses.decimal, "a:decimal"), (uses.uuid, "b:uuid")]
-        .into_iter()
-        .filter_map(|(used, field)| used.then_some(field))
-        .collect();
-    if fields.is_empty() { Vec::new() } else { vec![format!("{PLACEHOLDER_RESOURCE} {}", fields.join(" "))] }
-}
-
-/// One placeholder project per key: what `scripts/refresh-lockfiles.sh` resolves.
+/// One placeholder project per base, with the units it can take (the field types, and every
+/// feature of the embedded catalogue its style takes): what `scripts/refresh-lockfiles.sh`
+/// resolves.
 ///
 /// # Errors
-/// None in practice: every combination listed is valid.
-pub fn placeholders() -> Result<Vec<Answers>> {
-    let mut all = Vec::new();
+/// A feature folder without a valid manifest: a bug in the templates.
+pub fn bases() -> Result<Vec<(Answers, Vec<String>)>> {
+    let catalogue = crate::features::catalogue()?;
+    let mut all: Vec<(Answers, Vec<String>)> = Vec::new();
     for style in Style::value_variants() {
         for db in Db::value_variants() {
             for events in [None, Some(Events::Nats), Some(Events::None)] {
                 for platform in [None, Some(Platform::AwsLambda), Some(Platform::Knative)] {
-                    for (decimal, uuid) in [(false, false), (true, false), (false, true), (true, true)] {
-                        let args = NewArgs {
-                            name: Some(PLACEHOLDER_PROJECT.to_owned()),
-                            style: Some(*style),
-                            db: Some(*db),
-                            events,
-                            platform,
-                            services: (*style == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
-                            resources: placeholder_resources(crate::resources::Uses { decimal, uuid }),
-                            ..NewArgs::default()
-                        };
-                        // Combinations the style refuses are not projects.
-                        if let Ok(answers) = Answers::resolve(&args, None, &mut Defaults) {
-                            all.push(placeholder(&answers)?);
-                        }
+                    let args = NewArgs {
+                        name: Some(PLACEHOLDER_PROJECT.to_owned()),
+                        style: Some(*style),
+                        db: Some(*db),
+                        events,
+                        platform,
+                        services: (*style == Style::Microservices).then(|| vec![PLACEHOLDER_SERVICE.to_owned()]),
+                        features: Some(vec!["none".to_owned()]),
+                        ..NewArgs::default()
+                    };
+                    // Combinations the style refuses are not projects.
+                    let Ok(answers) = Answers::resolve(&args, None, &mut Defaults) else { continue };
+                    if all.iter().any(|(a, _)| base(a) == base(&answers)) {
+                        continue;
                     }
+                    let mut units: Vec<String> = FIELD_UNITS.iter().map(|u| (*u).to_owned()).collect();
+                    units.extend(
+                        catalogue.iter().filter(|f| f.refusal(&answers.shape).is_none()).map(|f| f.name.clone()),
+                    );
+                    units.sort();
+                    all.push((placeholder(&answers, &[])?, units));
                 }
             }
         }
     }
-    all.sort_by_key(key);
-    all.dedup_by_key(|answers| key(answers));
+    all.sort_by_key(|(answers, _)| base(answers));
     Ok(all)
 }
 
-/// The pinned resolution for `key`, as cargo wrote it.
+/// The pinned resolution named `key`, as cargo wrote it.
 #[must_use]
 pub fn pinned(key: &str) -> Option<&'static str> {
     LOCKFILES.get_file(format!("{key}.lock")).and_then(|f| f.contents_utf8())
+}
+
+/// The resolution of `base` with `units` (sorted), composed of the pinned parts that `load`
+/// gives by name (the embedded ones: [`pinned`]).
+///
+/// # Errors
+/// [`Error::Template`] when the base or a unit of the embedded catalogue has no pinned
+/// resolution, or one does not parse: a bug in cargo-archgen. A feature that only custom
+/// templates bring has none, and adds nothing. With `pairs` false, the parts of interacting
+/// pairs are left out (what the refresh compares cargo's resolution of a pair with).
+pub fn compose(load: &dyn Fn(&str) -> Option<String>, base: &str, units: &[&str], pairs: bool) -> Result<String> {
+    Ok(composed(load, base, units, pairs)?.to_string())
+}
+
+fn composed(load: &dyn Fn(&str) -> Option<String>, base: &str, units: &[&str], pairs: bool) -> Result<Lock> {
+    let parse = |key: &str| -> Result<Option<Graph>> {
+        load(key)
+            .map(|text| {
+                Lock::parse(&text)
+                    .map(|lock| Graph::of(&lock))
+                    .map_err(|e| Error::Template(format!("lockfiles/{key}.lock: {e}")))
+            })
+            .transpose()
+    };
+    let missing = |key: &str| {
+        Error::Template(format!("no pinned lockfile lockfiles/{key}.lock (run scripts/refresh-lockfiles.sh)"))
+    };
+    let text = load(base).ok_or_else(|| missing(base))?;
+    let version = Lock::parse(&text).map_err(|e| Error::Template(format!("lockfiles/{base}.lock: {e}")))?.version;
+    let root = parse(base)?.ok_or_else(|| missing(base))?;
+    let embedded: Vec<String> = crate::features::catalogue()?.into_iter().map(|f| f.name).collect();
+    // What each unit adds to the base.
+    let mut adds = BTreeMap::new();
+    for unit in units {
+        let key = file_key(base, &[unit]);
+        match parse(&key)? {
+            Some(graph) => {
+                adds.insert(*unit, root.delta(&graph));
+            }
+            None if FIELD_UNITS.contains(unit) || embedded.iter().any(|f| f == unit) => return Err(missing(&key)),
+            None => {}
+        }
+    }
+    let mut graph = root.clone();
+    for delta in adds.values() {
+        graph.apply(delta);
+    }
+    for (i, a) in units.iter().enumerate().filter(|_| pairs) {
+        for b in &units[i + 1..] {
+            let Some(pair) = parse(&file_key(base, &[a, b]))? else { continue };
+            // What the pair resolves to beyond the sum of its two units.
+            let mut sum = root.clone();
+            for unit in [a, b] {
+                if let Some(delta) = adds.get(unit) {
+                    sum.apply(delta);
+                }
+            }
+            graph.apply(&sum.delta(&pair));
+        }
+    }
+    Ok(graph.into_lock(version))
+}
+
+fn embedded(key: &str) -> Option<String> {
+    pinned(key).map(str::to_owned)
 }
 
 /// The project's `Cargo.lock`.
@@ -131,11 +233,8 @@ pub fn pinned(key: &str) -> Option<&'static str> {
 /// [`Error::Template`] when no resolution is pinned for these answers or it does not parse:
 /// a bug in cargo-archgen.
 pub fn render(answers: &Answers) -> Result<String> {
-    let key = key(answers);
-    let text = pinned(&key).ok_or_else(|| {
-        Error::Template(format!("no pinned lockfile lockfiles/{key}.lock (run scripts/refresh-lockfiles.sh)"))
-    })?;
-    let lock = Lock::parse(text).map_err(|e| Error::Template(format!("lockfiles/{key}.lock: {e}")))?;
+    let units = units(answers);
+    let lock = composed(&embedded, &base(answers), &units.iter().map(String::as_str).collect::<Vec<_>>(), true)?;
     let project = Renames::new(&placeholder_names(PLACEHOLDER_PROJECT), &answers.names);
     let services: Vec<Renames> = answers
         .shape
@@ -182,6 +281,101 @@ impl Renames {
 
     fn apply(&self, name: &str) -> String {
         self.spellings.iter().fold(name.to_owned(), |name, (from, to)| name.replace(from.as_str(), to))
+    }
+}
+
+/// A package by what tells it apart in a lock: name, version, source.
+type Id = (String, String, Option<String>);
+
+/// A resolution as sets, to tell what a unit adds to the base and add it to another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Graph {
+    /// Each package's checksum and dependencies.
+    packages: BTreeMap<Id, (Option<String>, BTreeSet<Id>)>,
+}
+
+/// What turns one resolution into another.
+#[derive(Debug, Default)]
+struct Delta {
+    removed: BTreeSet<Id>,
+    added: BTreeMap<Id, Option<String>>,
+    unlinked: BTreeMap<Id, BTreeSet<Id>>,
+    linked: BTreeMap<Id, BTreeSet<Id>>,
+}
+
+impl Graph {
+    fn of(lock: &Lock) -> Self {
+        let id = |p: &Package| (p.name.clone(), p.version.clone(), p.source.clone());
+        let packages = lock
+            .packages
+            .iter()
+            .map(|p| (id(p), (p.checksum.clone(), p.dependencies.iter().map(|&d| id(&lock.packages[d])).collect())))
+            .collect();
+        Self { packages }
+    }
+
+    /// What turns `self` into `to`.
+    fn delta(&self, to: &Self) -> Delta {
+        let mut delta = Delta {
+            removed: self.packages.keys().filter(|id| !to.packages.contains_key(*id)).cloned().collect(),
+            ..Delta::default()
+        };
+        for (id, (checksum, deps)) in &to.packages {
+            let before = if let Some((_, before)) = self.packages.get(id) {
+                before.clone()
+            } else {
+                delta.added.insert(id.clone(), checksum.clone());
+                BTreeSet::new()
+            };
+            let linked: BTreeSet<Id> = deps.difference(&before).cloned().collect();
+            let unlinked: BTreeSet<Id> = before.difference(deps).cloned().collect();
+            if !linked.is_empty() {
+                delta.linked.insert(id.clone(), linked);
+            }
+            if !unlinked.is_empty() {
+                delta.unlinked.insert(id.clone(), unlinked);
+            }
+        }
+        delta
+    }
+
+    fn apply(&mut self, delta: &Delta) {
+        for id in &delta.removed {
+            self.packages.remove(id);
+        }
+        for (id, checksum) in &delta.added {
+            self.packages.entry(id.clone()).or_insert_with(|| (checksum.clone(), BTreeSet::new()));
+        }
+        for (id, deps) in &delta.unlinked {
+            if let Some((_, have)) = self.packages.get_mut(id) {
+                have.retain(|d| !deps.contains(d));
+            }
+        }
+        for (id, deps) in &delta.linked {
+            if let Some((_, have)) = self.packages.get_mut(id) {
+                have.extend(deps.iter().cloned());
+            }
+        }
+        let present: BTreeSet<Id> = self.packages.keys().cloned().collect();
+        for (_, deps) in self.packages.values_mut() {
+            deps.retain(|d| present.contains(d));
+        }
+    }
+
+    fn into_lock(self, version: u32) -> Lock {
+        let index: BTreeMap<&Id, usize> = self.packages.keys().enumerate().map(|(i, id)| (id, i)).collect();
+        let packages = self
+            .packages
+            .iter()
+            .map(|((name, version, source), (checksum, deps))| Package {
+                name: name.clone(),
+                version: version.clone(),
+                source: source.clone(),
+                checksum: checksum.clone(),
+                dependencies: deps.iter().map(|d| index[d]).collect(),
+            })
+            .collect();
+        Lock { version, packages }.sorted()
     }
 }
 
@@ -500,6 +694,62 @@ dependencies = [
             out.contains("name = \"gateway\"\nversion = \"0.1.0\"\ndependencies = [\n \"shop-common\",\n]"),
             "{out}"
         );
+    }
+
+    /// A lock of `packages` given as `name version [dependency…]`, members without a version
+    /// source.
+    fn lock_of(packages: &[&str]) -> String {
+        let packages = packages
+            .iter()
+            .map(|spec| {
+                let mut words = spec.split(' ');
+                let (name, version) = (words.next().unwrap(), words.next().unwrap());
+                let deps: Vec<usize> =
+                    words.map(|d| packages.iter().position(|p| p.split(' ').next() == Some(d)).unwrap()).collect();
+                let registry = !name.starts_with("archgen");
+                Package {
+                    name: name.into(),
+                    version: version.into(),
+                    source: registry.then(|| "registry+https://github.com/rust-lang/crates.io-index".into()),
+                    checksum: registry.then(|| format!("{name}-sum")),
+                    dependencies: deps,
+                }
+            })
+            .collect();
+        Lock { version: 4, packages }.sorted().to_string()
+    }
+
+    #[test]
+    fn units_add_their_packages_and_edges_and_pairs_what_they_add_together() {
+        let pins: HashMap<&str, String> = HashMap::from([
+            ("b", lock_of(&["archgen-app 0.1.0 tokio", "tokio 1.0.0"])),
+            // `redis` turns on a feature of tokio that brings `bytes`.
+            (
+                "b+cache",
+                lock_of(&["archgen-app 0.1.0 tokio redis", "tokio 1.0.0 bytes", "redis 1.0.0 tokio", "bytes 1.0.0"]),
+            ),
+            ("b+uuid", lock_of(&["archgen-app 0.1.0 tokio uuid", "tokio 1.0.0", "uuid 1.0.0"])),
+            // Together, uuid's optional `bytes` support comes on.
+            (
+                "b+cache+uuid",
+                lock_of(&[
+                    "archgen-app 0.1.0 tokio redis uuid",
+                    "tokio 1.0.0 bytes",
+                    "redis 1.0.0 tokio",
+                    "bytes 1.0.0",
+                    "uuid 1.0.0 bytes",
+                ]),
+            ),
+        ]);
+        let load = |key: &str| pins.get(key).cloned();
+        // Unknown to the catalogue: a custom feature without a pinned part adds nothing.
+        assert_eq!(compose(&load, "b", &["elsewhere"], true).unwrap(), pins["b"]);
+        assert_eq!(compose(&load, "b", &["cache"], true).unwrap(), pins["b+cache"]);
+        let sum = compose(&load, "b", &["cache", "uuid"], false).unwrap();
+        assert!(sum.ends_with("checksum = \"uuid-sum\"\n"), "the sum has uuid without bytes: {sum}");
+        assert_eq!(compose(&load, "b", &["cache", "uuid"], true).unwrap(), pins["b+cache+uuid"]);
+        let missing = compose(&load, "b", &["decimal"], true).unwrap_err().to_string();
+        assert!(missing.contains("lockfiles/b+decimal.lock"), "{missing}");
     }
 
     #[test]

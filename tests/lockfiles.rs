@@ -36,12 +36,22 @@ fn cargo(root: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn every_case_has_a_pinned_lockfile() {
-    let keys: Vec<String> = lockfile::placeholders().unwrap().iter().map(lockfile::key).collect();
+fn every_base_and_unit_has_a_pinned_lockfile() {
+    for (answers, units) in lockfile::bases().unwrap() {
+        let base = lockfile::base(&answers);
+        assert!(
+            lockfile::pinned(&base).is_some(),
+            "lockfiles/{base}.lock is missing: run scripts/refresh-lockfiles.sh"
+        );
+        for unit in &units {
+            let key = lockfile::file_key(&base, &[unit]);
+            assert!(
+                lockfile::pinned(&key).is_some(),
+                "lockfiles/{key}.lock is missing: run scripts/refresh-lockfiles.sh"
+            );
+        }
+    }
     for answers in common::cases() {
-        let key = lockfile::key(&answers);
-        assert!(keys.contains(&key), "{key} has no placeholder project: refresh-lockfiles would miss it");
-        assert!(lockfile::pinned(&key).is_some(), "lockfiles/{key}.lock is missing: run scripts/refresh-lockfiles.sh");
         let tree = render(&answers).unwrap();
         assert!(tree[LOCKFILE].contains(&format!("name = \"{}", answers.names.kebab)));
     }
