@@ -48,7 +48,10 @@ done
 
 # User-chosen features, in each CI provider.
 for ci in github gitlab; do
-  generate "monolith-cache-postgres-$ci" --style monolith --db postgres --ci "$ci" --features cache
+  for db in postgres sqlite; do
+    generate "monolith-cache-$db-$ci" --style monolith --db "$db" --ci "$ci" --features cache
+  done
+  generate "serverless-knative-cache-postgres-$ci" --style serverless --platform knative --ci "$ci" --features cache
 done
 
 # Resources of every field type: a service's own (microservices) and the first one the serverless

@@ -105,6 +105,8 @@ pub struct Slots {
     /// rules of its `NetworkPolicy`.
     pub k8s_app_config: String,
     pub k8s_app_egress: String,
+    /// Monolith: checks `.checkov.yaml` skips project-wide, each with its reason in a comment.
+    pub checkov_skips: String,
     /// Kubernetes: `envFrom` entries of the app container after its `ConfigMap` (monolith,
     /// Knative api and worker), e.g. an optional Secret.
     pub k8s_app_env_from: String,

@@ -389,6 +389,7 @@ mod tests {
         ("k8s_app_config", &["monolith", "microservices", "knative"]),
         ("k8s_app_egress", &["monolith", "microservices"]),
         ("k8s_app_env_from", &["monolith", "knative"]),
+        ("checkov_skips", &["monolith"]),
         ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
         ("k8s_dev_patches", &["monolith", "microservices", "knative"]),
         ("ci_github_test_steps", &["monolith", "microservices", "aws-lambda", "knative"]),

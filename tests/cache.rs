@@ -132,13 +132,10 @@ fn serve(database: &str, redis: &str, prefix: &str) -> Server {
 fn reads_by_id_are_cached_invalidated_on_write_and_served_without_redis() {
     let project = MONOLITH_POSTGRES_CACHE.project();
     let redis = OwnRedis::start(e2e::free_port());
-    // Not `build_and_test` yet: the pinned lockfiles do not hold the cache's crates until the
-    // per-feature lockfiles land, so cargo may add them to this case's Cargo.lock.
-    project.cargo(&["fmt", "--check"], &[]);
-    project.cargo(&["build", "--workspace"], &[]);
+    // Its own tests (the cache module's among them) on this Redis.
     let mut databases = Databases::default();
     let tests_url = databases.create(format!("archgen_cache_tests_{}", std::process::id()));
-    project.cargo(&["test", "--workspace"], &[("DATABASE_URL", &tests_url), ("REDIS_URL", &redis.url())]);
+    project.build_and_test(&[("DATABASE_URL", &tests_url), ("REDIS_URL", &redis.url())]);
 
     let database = databases.create(format!("archgen_cache_{}", std::process::id()));
     e2e::run_binary(NAME, &["migrate"], &[("DATABASE_URL", &database)]);
