@@ -1,6 +1,7 @@
 //! The Redis cache (`--features cache`), end to end: a throwaway `redis-server` of the test's own
 //! on a free port (never the machine's), started and killed by PID, and two instances of the
-//! generated monolith sharing it and one PostgreSQL database. Reads by id are misses then hits
+//! generated app (the monolith on PostgreSQL and on SQLite, Knative's API) sharing it and one
+//! database. Reads by id are misses then hits
 //! (in `/metrics`), copies of every field type read back as stored; a write on one instance is
 //! never followed by a stale read on either; with Redis killed every request is still served
 //! from the database (errors counted, readiness unaffected), and once Redis is back hits resume.
@@ -11,7 +12,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::e2e::{self, Databases, MONOLITH_POSTGRES_CACHE, Server};
+use common::e2e::{self, Databases, KNATIVE_POSTGRES_CACHE, MONOLITH_POSTGRES_CACHE, MONOLITH_SQLITE_CACHE, Server};
 use serde_json::Value;
 
 const NAME: &str = MONOLITH_POSTGRES_CACHE.name;
@@ -111,9 +112,9 @@ fn cache_status(server: &Server) -> Value {
     ready.json()["checks"]["cache"].clone()
 }
 
-fn serve(database: &str, redis: &str, prefix: &str) -> Server {
+fn serve(binary: &str, database: &str, redis: &str, prefix: &str) -> Server {
     let server = Server::start(
-        NAME,
+        binary,
         e2e::free_port(),
         &[
             ("DATABASE_URL".into(), database.into()),
@@ -129,18 +130,48 @@ fn serve(database: &str, redis: &str, prefix: &str) -> Server {
 
 #[test]
 #[ignore = "slow: builds a generated project and runs a Redis of its own (run by .ci/run)"]
-fn reads_by_id_are_cached_invalidated_on_write_and_served_without_redis() {
+fn monolith_postgres_reads_by_id_are_cached_invalidated_on_write_and_served_without_redis() {
     let project = MONOLITH_POSTGRES_CACHE.project();
     let redis = OwnRedis::start(e2e::free_port());
     // Its own tests (the cache module's among them) on this Redis.
     let mut databases = Databases::default();
     let tests_url = databases.create(format!("archgen_cache_tests_{}", std::process::id()));
     project.build_and_test(&[("DATABASE_URL", &tests_url), ("REDIS_URL", &redis.url())]);
-
     let database = databases.create(format!("archgen_cache_{}", std::process::id()));
     e2e::run_binary(NAME, &["migrate"], &[("DATABASE_URL", &database)]);
+    scenario(NAME, &database, redis);
+}
+
+#[test]
+#[ignore = "slow: builds a generated project and runs a Redis of its own (run by .ci/run)"]
+fn monolith_sqlite_reads_by_id_are_cached_invalidated_on_write_and_served_without_redis() {
+    let project = MONOLITH_SQLITE_CACHE.project();
+    let redis = OwnRedis::start(e2e::free_port());
+    project.build_and_test(&[("REDIS_URL", &redis.url())]);
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/cache.db?mode=rwc", dir.path().display());
+    e2e::run_binary(NAME, &["migrate"], &[("DATABASE_URL", &database)]);
+    scenario(NAME, &database, redis);
+}
+
+#[test]
+#[ignore = "slow: builds a generated project and runs a Redis of its own (run by .ci/run)"]
+fn knative_reads_by_id_are_cached_invalidated_on_write_and_served_without_redis() {
+    let project = KNATIVE_POSTGRES_CACHE.project();
+    let redis = OwnRedis::start(e2e::free_port());
+    let mut databases = Databases::default();
+    let tests_url = databases.create(format!("archgen_cache_knative_tests_{}", std::process::id()));
+    project.build_and_test(&[("DATABASE_URL", &tests_url), ("REDIS_URL", &redis.url())]);
+    let database = databases.create(format!("archgen_cache_knative_{}", std::process::id()));
+    let api = format!("{}-api", KNATIVE_POSTGRES_CACHE.name);
+    e2e::run_binary(&api, &["migrate"], &[("DATABASE_URL", &database)]);
+    scenario(&api, &database, redis);
+}
+
+/// Two instances of `binary` on `database`, sharing `redis` (which this kills and restarts).
+fn scenario(binary: &str, database: &str, redis: OwnRedis) {
     let prefix = format!("archgen-test-{}", std::process::id());
-    let (a, b) = (serve(&database, &redis.url(), &prefix), serve(&database, &redis.url(), &prefix));
+    let (a, b) = (serve(binary, database, &redis.url(), &prefix), serve(binary, database, &redis.url(), &prefix));
     assert_eq!(cache_status(&a), serde_json::json!({ "status": "up", "required": false }));
 
     // A miss, then hits, on both instances; every field type reads back as stored.
