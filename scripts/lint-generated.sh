@@ -64,4 +64,9 @@ for platform in aws-lambda knative; do
     --resource "$every_type"
 done
 
+# Each chosen feature in each style (and platform) that takes it.
+generate "monolith-postgres-github-ratelimit" --style monolith --db postgres --ci github --features ratelimit
+generate "serverless-knative-postgres-gitlab-ratelimit" --style serverless --platform knative --ci gitlab \
+  --features ratelimit
+
 "$repo/scripts/lint-project.sh" "${dirs[@]}"

@@ -82,10 +82,16 @@ pub struct Slots {
     pub on_find: String,
     pub on_update: String,
     pub on_delete: String,
-    /// Monolith and serverless, `/metrics` and `/readyz`: statements that extend `text` (the
-    /// exposition) with a feature's series, and `checks` (the readiness JSON) with an entry
-    /// that informs without deciding readiness (`let checks = …;`).
+    /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
+    /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
+    /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in
+    /// scope).
+    pub route_layers: String,
+    /// Monolith and serverless: statements in the `/metrics` handler that append a feature's
+    /// series to the exposition (`let text = text + &…;`, `state` in scope).
     pub metrics: String,
+    /// Monolith and serverless, `/readyz`: statements that extend `checks` (the readiness JSON)
+    /// with an entry that informs without deciding readiness (`let checks = …;`).
     pub readiness: String,
     /// Lines of `.env.example` (the monolith places them after the listen address, the other
     /// styles at the end).

@@ -104,8 +104,12 @@ impl Prompter for Terminal {
     fn multi_select(&mut self, question: &str, options: &[(&str, &str)], defaults: &[bool]) -> Result<Vec<usize>> {
         let _waiting = Waiting::start();
         dialoguer::MultiSelect::with_theme(&Plain)
-            // Shortened like the entries: dialoguer redraws by counting lines, so nothing may wrap.
-            .with_prompt(truncate_str(&format!("{question} (space toggles, enter accepts)"), columns() - 2, "…"))
+            // The prompt line ends with ": " and, like every line drawn, fits the terminal.
+            .with_prompt(truncate_str(
+                &format!("{question} (space to toggle, enter to accept)"),
+                columns().saturating_sub(2),
+                "…",
+            ))
             .items(menu(options, columns().saturating_sub(4)))
             .defaults(defaults)
             .interact()

@@ -236,7 +236,7 @@ fn on_a_narrow_terminal_nothing_is_wider_and_the_taken_target_is_said_at_once() 
         ("Architecture style", "\r"),
         ("Database", "\x1b[B\r"), // arrow down: sqlite
         ("CI provider", "\r"),
-        ("Features", "\r"), // none ticked: the cache is not a default
+        ("Features", "\r"),
         ("Create it\\?", "n"),
     ];
     let Some((exit, shown)) = in_a_terminal(tmp.path(), &["new", "--no-git"], 40, &steps) else { return };

@@ -210,6 +210,30 @@ pub const KNATIVE_NONE: Case = Case {
     ],
 };
 
+/// The `ratelimit` feature in each style that takes it (`tests/ratelimit.rs`), under a project
+/// name of their own so their binaries never replace another case's.
+pub const MONOLITH_RATELIMIT: Case = Case {
+    id: "monolith-postgres-ratelimit",
+    name: "limited",
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "ratelimit"],
+};
+pub const KNATIVE_RATELIMIT: Case = Case {
+    id: "serverless-knative-postgres-ratelimit",
+    name: "limited",
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "ratelimit",
+    ],
+};
+
 /// The monolith with the Redis cache (`--features cache`): `tests/cache.rs`.
 pub const MONOLITH_POSTGRES_CACHE: Case = Case {
     id: "monolith-postgres-cache",

@@ -34,7 +34,14 @@ pub fn cases() -> Vec<Answers> {
             }
         }
     }
-    // User-chosen features, each in a style that takes it.
+    // Each chosen feature in each style (and platform) that takes it.
+    let ratelimit = Some(vec!["ratelimit".to_owned()]);
+    cases.push(NewArgs { features: ratelimit.clone(), ..args(Style::Monolith, Db::Postgres, Ci::Github) });
+    cases.push(NewArgs {
+        platform: Some(Platform::Knative),
+        features: ratelimit,
+        ..args(Style::Serverless, Db::Postgres, Ci::Gitlab)
+    });
     let cache = || Some(vec!["cache".to_owned()]);
     for ci in [Ci::Github, Ci::Gitlab] {
         cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Postgres, ci) });
@@ -61,11 +68,12 @@ pub fn case_id(answers: &Answers) -> String {
         id.push('-');
         id.push_str(platform.name());
     }
+    id = format!("{id}-{}-{}", answers.shape.db().name(), answers.ci.name());
     for feature in &answers.features {
         id.push('-');
         id.push_str(feature);
     }
-    format!("{id}-{}-{}", answers.shape.db().name(), answers.ci.name())
+    id
 }
 
 pub mod e2e;
