@@ -194,6 +194,18 @@ impl Theme for Plain {
         let value = sel.split("  ").next().unwrap_or(sel).trim_end();
         write!(f, "{prompt}: {value}")
     }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> fmt::Result {
+        // The question without its key hint, then the values alone: `Features: cache`.
+        let question = prompt.split(" (").next().unwrap_or(prompt);
+        let values: Vec<&str> = selections.iter().map(|s| s.split("  ").next().unwrap_or(s).trim_end()).collect();
+        write!(f, "{question}: {}", if values.is_empty() { "none".to_owned() } else { values.join(", ") })
+    }
 }
 
 /// `text` in lines of at most `width` columns, broken at spaces (a longer word is cut).

@@ -234,6 +234,67 @@ pub const KNATIVE_RATELIMIT: Case = Case {
     ],
 };
 
+/// The monolith with the Redis cache (`--features cache`): `tests/cache.rs`.
+pub const MONOLITH_POSTGRES_CACHE: Case = Case {
+    id: "monolith-postgres-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "monolith",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+
+/// [`MONOLITH_POSTGRES_CACHE`] with `--db sqlite`.
+pub const MONOLITH_SQLITE_CACHE: Case = Case {
+    id: "monolith-sqlite-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "monolith",
+        "--db",
+        "sqlite",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+/// Knative with the Redis cache (`--features cache`): `tests/cache.rs`.
+pub const KNATIVE_POSTGRES_CACHE: Case = Case {
+    id: "serverless-knative-postgres-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+
 /// Where the cases building into this shared target are kept, between tests and between runs:
 /// in the temp dir, outside this repository (whose rustfmt.toml, clippy.toml and Cargo.toml
 /// would apply to a project inside it), one directory per shared target.

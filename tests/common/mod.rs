@@ -42,6 +42,13 @@ pub fn cases() -> Vec<Answers> {
         features: ratelimit,
         ..args(Style::Serverless, Db::Postgres, Ci::Gitlab)
     });
+    let cache = || Some(vec!["cache".to_owned()]);
+    for ci in [Ci::Github, Ci::Gitlab] {
+        cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Postgres, ci) });
+    }
+    cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Sqlite, Ci::Github) });
+    let knative = args(Style::Serverless, Db::Postgres, Ci::Github);
+    cases.push(NewArgs { features: cache(), platform: Some(Platform::Knative), ..knative });
     cases.into_iter().map(|a| Answers::resolve(&a, None, &mut Defaults).expect("valid case")).collect()
 }
 
