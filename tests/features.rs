@@ -149,3 +149,50 @@ fn the_readme_table_is_the_catalogue() {
         "README's table; regenerate it from features::table()"
     );
 }
+
+/// Every pair of the features a style can take renders, for each style, platform and database:
+/// two features fill the same slots, so each pair is a project of its own. (The slow tier builds
+/// each style's project with every feature at once: `e2e::MONOLITH_RATELIMIT`, `e2e::KNATIVE_RATELIMIT`.)
+#[test]
+fn every_pair_of_features_renders_in_every_style() {
+    use cargo_archgen::answers::Answers;
+    use cargo_archgen::cli::{Db, NewArgs, Platform, Style};
+    use cargo_archgen::prompt::Defaults;
+
+    let shapes = [
+        (Style::Monolith, None, Db::Postgres),
+        (Style::Monolith, None, Db::Sqlite),
+        (Style::Monolith, None, Db::None),
+        (Style::Microservices, None, Db::Postgres),
+        (Style::Serverless, Some(Platform::AwsLambda), Db::Postgres),
+        (Style::Serverless, Some(Platform::Knative), Db::Postgres),
+        (Style::Serverless, Some(Platform::Knative), Db::None),
+    ];
+    let mut pairs = 0;
+    for (style, platform, db) in shapes {
+        let args = |features: Vec<String>| NewArgs {
+            name: Some("shop".into()),
+            style: Some(style),
+            platform,
+            db: Some(db),
+            features: Some(features),
+            ..NewArgs::default()
+        };
+        let shape = Answers::resolve(&args(vec!["none".into()]), None, &mut Defaults).unwrap().shape;
+        let names: Vec<String> = cargo_archgen::features::choosable(&cargo_archgen::plan::TEMPLATES, &shape)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        for (i, a) in names.iter().enumerate() {
+            for b in &names[i + 1..] {
+                let answers = Answers::resolve(&args(vec![a.clone(), b.clone()]), None, &mut Defaults).unwrap();
+                let tree = cargo_archgen::render::render(&answers)
+                    .unwrap_or_else(|e| panic!("{style:?} {platform:?} {db:?} with {a} and {b}: {e}"));
+                assert!(tree.contains_key("archgen.toml"));
+                pairs += 1;
+            }
+        }
+    }
+    assert!(pairs > 0, "no style takes two features yet: this test checks nothing");
+}

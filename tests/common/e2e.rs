@@ -211,14 +211,16 @@ pub const KNATIVE_NONE: Case = Case {
 };
 
 /// The `ratelimit` feature in each style that takes it (`tests/ratelimit.rs`), under a project
-/// name of their own so their binaries never replace another case's.
+/// name of their own so their binaries never replace another case's. With the cache as well:
+/// every feature of the style at once, built with clippy and tested (the cache is off without
+/// `REDIS_URL`, so the limiter's tests see the app as it is without it).
 pub const MONOLITH_RATELIMIT: Case = Case {
-    id: "monolith-postgres-ratelimit",
+    id: "monolith-postgres-cache-ratelimit",
     name: "limited",
-    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "ratelimit"],
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "cache,ratelimit"],
 };
 pub const KNATIVE_RATELIMIT: Case = Case {
-    id: "serverless-knative-postgres-ratelimit",
+    id: "serverless-knative-postgres-cache-ratelimit",
     name: "limited",
     args: &[
         "--style",
@@ -230,7 +232,7 @@ pub const KNATIVE_RATELIMIT: Case = Case {
         "--ci",
         "none",
         "--features",
-        "ratelimit",
+        "cache,ratelimit",
     ],
 };
 
