@@ -1,6 +1,7 @@
 //! Helpers for integration tests: the app called in memory ([`TestClient`]), or served on an
 //! ephemeral port where a test needs a real socket ([`TestServer`]: a fake upstream, the proof
-//! that a server listens; [`FakeService`]: a service the one under test calls) and, with `postgres`, a private, migrated schema per test ([`TestDb`]).
+//! that a server listens; [`FakeService`]: a service the one under test calls) and, with
+//! `postgres`, a private, migrated schema per test ([`TestDb`]).
 
 mod client;
 #[cfg(feature = "postgres")]
