@@ -46,6 +46,14 @@ for ci in github gitlab none; do
   done
 done
 
+# User-chosen features, in each CI provider.
+for ci in github gitlab; do
+  for db in postgres sqlite; do
+    generate "monolith-cache-$db-$ci" --style monolith --db "$db" --ci "$ci" --features cache
+  done
+  generate "serverless-knative-cache-postgres-$ci" --style serverless --platform knative --ci "$ci" --features cache
+done
+
 # Resources of every field type: a service's own (microservices) and the first one the serverless
 # functions work on (their SAM events and Knative trigger are made of it).
 every_type='products name:string price:decimal sku:string:unique note:text? quantity:int stock:bigint? active:bool total:float? available_on:date? launched_at:timestamp code:uuid?:unique attributes:json?'
@@ -60,5 +68,10 @@ for platform in aws-lambda knative; do
   generate "serverless-$platform-resources-github" --style serverless --platform "$platform" --ci github \
     --resource "$every_type"
 done
+
+# Each chosen feature in each style (and platform) that takes it.
+generate "monolith-postgres-github-ratelimit" --style monolith --db postgres --ci github --features ratelimit
+generate "serverless-knative-postgres-gitlab-ratelimit" --style serverless --platform knative --ci gitlab \
+  --features ratelimit
 
 "$repo/scripts/lint-project.sh" "${dirs[@]}"

@@ -2,7 +2,8 @@
 # Lint generated projects: CI workflows, compose files, Dockerfiles,
 # Kubernetes manifests (after kustomize; Knative resources, which have no
 # bundled schema, are checked structurally instead), AWS SAM/CloudFormation
-# templates (cfn-lint), YAML style and shell scripts, plus
+# templates (cfn-lint), YAML style, shell scripts and the k6 script's syntax
+# (node --check), plus
 # checkov's security checks on the Dockerfile, CI files, compose file and the
 # rendered Kubernetes manifests.
 #
@@ -39,7 +40,7 @@ if [[ -z "$kubectl_bin" ]]; then
 fi
 
 tools=(leftovers actionlint gh-schema gitlab-schema compose-schema hadolint
-  kustomize knative cfn-lint yamllint shellcheck justfile checkov)
+  kustomize knative cfn-lint yamllint shellcheck justfile k6 checkov)
 declare -A checks=() findings=()
 for t in "${tools[@]}"; do
   checks[$t]=0
@@ -260,6 +261,14 @@ checkov_kustomize() {
   checkov_scan "$dir" kubernetes "$out"
 }
 
+# k6_syntax FILE: parses a k6 script (an ES module) with node, which checks
+# syntax only: k6's own modules are not resolved.
+k6_syntax() {
+  local copy="$rendered/k6-$$.mjs"
+  cp "$1" "$copy"
+  node --check "$copy"
+}
+
 has_shell_shebang() {
   head -n 1 "$1" | grep -Eq '^#!.*(/|env )(ba|da|k)?sh\b'
 }
@@ -339,6 +348,11 @@ lint_dir() {
   for f in "${files[@]}"; do
     # Parses the justfile and requires just's canonical formatting.
     check justfile "$dir/$f" in_dir "$dir" just --justfile "$f" --fmt --check
+  done
+
+  mapfile -d '' files < <(find_files "$dir" -path './loadtest/*.js')
+  for f in "${files[@]}"; do
+    check k6 "$dir/$f" k6_syntax "$dir/$f"
   done
 
   mapfile -d '' files < <(find_files "$dir" -name '*')

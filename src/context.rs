@@ -1,10 +1,12 @@
 //! The one typed context every template renders from. Templates read fields; they never compute,
 //! so every derived value (case variants, flags per option) is precomputed here.
 
+mod load;
 mod resource;
 
 use serde::Serialize;
 
+pub use load::LoadContext;
 pub use resource::{FieldContext, ReferenceContext, ResourceContext};
 
 use crate::answers::Answers;
@@ -48,6 +50,8 @@ pub struct Context {
     /// that owns it (microservices): what a per-resource template is rendered with.
     #[serde(skip)]
     pub owned: Vec<(Option<usize>, ResourceContext)>,
+    /// What the load test (`loadtest/`, every project) aims at.
+    pub load: LoadContext,
     /// What the project's features put in its composition roots: filled by [`crate::render`].
     pub slots: Slots,
 }
@@ -77,6 +81,24 @@ pub struct Slots {
     /// in scope, the resource's domain module as `resource`).
     pub routes: String,
     pub on_create: String,
+    /// Every style: the per-resource handlers by id. `on_find` holds statements before the read
+    /// runs, with `load` in scope (the domain's `get(id)` as a future not yet polled) that
+    /// they may shadow with a wrapped one (a cache); `on_update` and `on_delete` statements
+    /// once the write is done (`id` in scope). The resource's domain module is `resource`.
+    pub on_find: String,
+    pub on_update: String,
+    pub on_delete: String,
+    /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
+    /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
+    /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in
+    /// scope).
+    pub route_layers: String,
+    /// Monolith and serverless: statements in the `/metrics` handler that append a feature's
+    /// series to the exposition (`let text = text + &…;`, `state` in scope).
+    pub metrics: String,
+    /// Monolith and serverless, `/readyz`: statements that extend `checks` (the readiness JSON)
+    /// with an entry that informs without deciding readiness (`let checks = …;`).
+    pub readiness: String,
     /// Lines of `.env.example` (the monolith places them after the listen address, the other
     /// styles at the end).
     pub env: String,
@@ -95,11 +117,20 @@ pub struct Slots {
     /// rules of its `NetworkPolicy`.
     pub k8s_app_config: String,
     pub k8s_app_egress: String,
+    /// Monolith: checks `.checkov.yaml` skips project-wide, each with its reason in a comment.
+    pub checkov_skips: String,
+    /// Kubernetes: `envFrom` entries of the app container after its `ConfigMap` (monolith,
+    /// Knative api and worker), e.g. an optional Secret.
+    pub k8s_app_env_from: String,
     /// Kubernetes dev overlay: `resources` and `patches` entries.
     pub k8s_dev_resources: String,
     pub k8s_dev_patches: String,
     /// CI: GitHub steps that run first in the test job; GitLab services and variables of it.
     pub ci_github_test_steps: String,
+    /// CI, GitHub: service containers of the test job (under `services:`), and its `env:`
+    /// entries (where the job has a database).
+    pub ci_github_test_services: String,
+    pub ci_github_test_env: String,
     pub ci_gitlab_test_services: String,
     pub ci_gitlab_test_variables: String,
     /// README.md: a section before "Deploy to Kubernetes", bullets of that section, and
@@ -384,6 +415,7 @@ impl Context {
             scope: Resources::of(answers, &owned, None),
             resource: None,
             owned,
+            load: LoadContext::new(&answers.resources, db, !services.is_empty()),
             slots: Slots::default(),
         }
     }

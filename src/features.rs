@@ -52,8 +52,9 @@ pub struct Manifest {
     /// Whether a project has it unless the user says otherwise.
     #[serde(default)]
     pub default: bool,
-    /// Variants (a style, or a platform such as `aws-lambda`) it cannot be part of, each with
-    /// the reason a user who asks for it there is given.
+    /// Variants (a style, or a platform such as `aws-lambda`) or option features (`db-none`:
+    /// what an answer means) it cannot be part of, each with the reason a user who asks for it
+    /// there is given.
     #[serde(default)]
     pub refuses: BTreeMap<String, String>,
 }
@@ -138,7 +139,9 @@ impl Feature {
         if let Some(option) = &self.manifest.option {
             return Some(format!("it is what `{option}` means, not a feature of its own"));
         }
-        if let Some(reason) = variants_of(shape).iter().find_map(|v| self.manifest.refuses.get(*v)) {
+        let mut traits = variants_of(shape);
+        traits.extend(options_of(shape));
+        if let Some(reason) = traits.iter().find_map(|v| self.manifest.refuses.get(*v)) {
             return Some(reason.clone());
         }
         if !self.manifest.styles.contains(&shape.style()) {
@@ -268,19 +271,24 @@ pub fn catalogue_in(root: &'static Dir<'static>) -> Result<Vec<Feature>> {
     Ok(all)
 }
 
+/// The option features a project of `shape` has: what its answers mean (`db-postgres`,
+/// `events-nats`, …).
+fn options_of(shape: &Shape) -> Vec<&'static str> {
+    match shape {
+        Shape::Monolith { db } => vec![db_feature(*db)],
+        Shape::Microservices { events: Events::Nats, .. } => vec!["events-nats"],
+        Shape::Microservices { events: Events::None, .. } => Vec::new(),
+        Shape::Serverless { postgres, .. } => vec![db_feature(if *postgres { Db::Postgres } else { Db::None })],
+    }
+}
+
 /// The features a project with these answers has, in the order their fragments are joined.
 ///
 /// # Errors
 /// A feature the answers need is missing from the templates: a bug.
 pub fn active(answers: &Answers) -> Result<Vec<Feature>> {
-    let names: Vec<&str> = match answers.shape {
-        Shape::Monolith { db } => vec![db_feature(db)],
-        Shape::Microservices { events: Events::Nats, .. } => vec!["events-nats"],
-        Shape::Microservices { events: Events::None, .. } => Vec::new(),
-        Shape::Serverless { postgres, .. } => vec![db_feature(if postgres { Db::Postgres } else { Db::None })],
-    };
     let catalogue = catalogue_in(answers.templates_root())?;
-    names
+    options_of(&answers.shape)
         .into_iter()
         .chain(answers.features.iter().map(String::as_str))
         .map(|name| {
@@ -333,4 +341,37 @@ pub fn table() -> Result<String> {
         out.push('\n');
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(refuses: &[(&str, &str)]) -> Feature {
+        Feature {
+            name: "probe".into(),
+            manifest: Manifest {
+                styles: vec![Style::Monolith, Style::Serverless],
+                guidance: "a probe".into(),
+                option: None,
+                default: false,
+                refuses: refuses.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            },
+            dir: "features/probe".into(),
+            root: &TEMPLATES,
+        }
+    }
+
+    #[test]
+    fn an_option_feature_can_be_refused_with_its_reason() {
+        let probe = feature(&[("db-none", "nothing to cache"), ("aws-lambda", "short-lived")]);
+        assert_eq!(probe.refusal(&Shape::Monolith { db: Db::None }).as_deref(), Some("nothing to cache"));
+        assert_eq!(probe.refusal(&Shape::Monolith { db: Db::Postgres }), None);
+        assert_eq!(probe.refusal(&Shape::Monolith { db: Db::Sqlite }), None);
+        let knative = |postgres| Shape::Serverless { platform: Platform::Knative, postgres };
+        assert_eq!(probe.refusal(&knative(true)), None);
+        assert_eq!(probe.refusal(&knative(false)).as_deref(), Some("nothing to cache"));
+        let lambda = Shape::Serverless { platform: Platform::AwsLambda, postgres: true };
+        assert_eq!(probe.refusal(&lambda).as_deref(), Some("short-lived"));
+    }
 }

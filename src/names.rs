@@ -108,9 +108,12 @@ pub fn dependencies() -> &'static BTreeSet<String> {
         while let Some(dir) = stack.pop() {
             stack.extend(dir.dirs());
             for file in dir.files() {
-                let is_manifest = file.path().file_name().is_some_and(|n| n == "Cargo.toml" || n == "Cargo.toml.hbs");
-                if let (true, Some(text)) = (is_manifest, file.contents_utf8()) {
-                    names.extend(manifest_dependencies(text));
+                let name = file.path().file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                let is_manifest = name == "Cargo.toml" || name == "Cargo.toml.hbs";
+                // A feature's fragments of dependency lines (`slots/dependencies.hbs`, …).
+                let is_fragment = name.ends_with("dependencies.hbs");
+                if let (true, Some(text)) = (is_manifest || is_fragment, file.contents_utf8()) {
+                    names.extend(manifest_dependencies(text, is_fragment));
                 }
             }
         }
@@ -118,9 +121,10 @@ pub fn dependencies() -> &'static BTreeSet<String> {
     })
 }
 
-/// The dependency names a manifest declares, in snake case.
-fn manifest_dependencies(text: &str) -> impl Iterator<Item = String> + '_ {
-    let mut in_dependencies = false;
+/// The dependency names a manifest declares (or a fragment of dependency lines, `fragment`), in
+/// snake case.
+fn manifest_dependencies(text: &str, fragment: bool) -> impl Iterator<Item = String> + '_ {
+    let mut in_dependencies = fragment;
     text.lines().filter_map(move |line| {
         let line = line.trim();
         if line.starts_with('[') {
@@ -344,7 +348,18 @@ mod tests {
     #[test]
     fn every_dependency_of_the_templates_is_refused_in_either_spelling() {
         let deps = dependencies();
-        for dep in ["tokio", "axum", "serde_json", "time", "bytes", "sqlx", "tracing_subscriber"] {
+        // The last two come from features' fragments (`slots/dependencies.hbs`).
+        for dep in [
+            "tokio",
+            "axum",
+            "serde_json",
+            "time",
+            "bytes",
+            "sqlx",
+            "tracing_subscriber",
+            "async_nats",
+            "deadpool_redis",
+        ] {
             assert!(deps.contains(dep), "{dep} missing from {deps:?}");
         }
         for dep in deps {

@@ -156,6 +156,11 @@ const APP_REPLICA: &str = "app/replica";
 const APP_REPOSITORY_POSTGRES: &str = "app/repository-postgres";
 const APP_REPOSITORY_MEMORY: &str = "app/repository-memory";
 
+/// The per-client rate limiter: the `ratelimit` feature's module, which the microservices'
+/// gateway always has (in the common crate, behind its `ratelimit` cargo feature). One copy:
+/// the feature's `code/`, mounted here too.
+const RATELIMIT_CODE: &str = "features/ratelimit/code";
+
 /// The build script that rebuilds a crate when a migration is added (`migrate!()` embeds them),
 /// beside every crate with a `migrations/` folder.
 const MIGRATIONS_BUILD: &str = "app/migrations-build";
@@ -256,6 +261,7 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(APP_REPLICA, "crates/common/src/db/"));
             layers.push(Layer::mounted(APP_CONFIG_POSTGRES, "crates/common/src/"));
             layers.push(Layer::mounted(APP_SETUP, "crates/common/src/"));
+            layers.push(Layer::mounted(RATELIMIT_CODE, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
             // A service that calls others: its typed clients (`src/calls.rs`) and their tests.

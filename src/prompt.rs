@@ -104,7 +104,12 @@ impl Prompter for Terminal {
     fn multi_select(&mut self, question: &str, options: &[(&str, &str)], defaults: &[bool]) -> Result<Vec<usize>> {
         let _waiting = Waiting::start();
         dialoguer::MultiSelect::with_theme(&Plain)
-            .with_prompt(format!("{question} (space to toggle, enter to accept)"))
+            // The prompt line ends with ": " and, like every line drawn, fits the terminal.
+            .with_prompt(truncate_str(
+                &format!("{question} (space to toggle, enter to accept)"),
+                columns().saturating_sub(2),
+                "…",
+            ))
             .items(menu(options, columns().saturating_sub(4)))
             .defaults(defaults)
             .interact()
@@ -188,6 +193,18 @@ impl Theme for Plain {
     fn format_select_prompt_selection(&self, f: &mut dyn fmt::Write, prompt: &str, sel: &str) -> fmt::Result {
         let value = sel.split("  ").next().unwrap_or(sel).trim_end();
         write!(f, "{prompt}: {value}")
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> fmt::Result {
+        // The question without its key hint, then the values alone: `Features: cache`.
+        let question = prompt.split(" (").next().unwrap_or(prompt);
+        let values: Vec<&str> = selections.iter().map(|s| s.split("  ").next().unwrap_or(s).trim_end()).collect();
+        write!(f, "{question}: {}", if values.is_empty() { "none".to_owned() } else { values.join(", ") })
     }
 }
 

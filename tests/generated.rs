@@ -206,3 +206,92 @@ fn monolith_without_database_builds_tests_and_runs() {
     exercise_api(&server);
     assert!(server.terminate().success(), "unclean exit on SIGTERM");
 }
+
+/// `loadtest/oha.sh BASE_URL DURATION` of the project in `dir` with `envs`, its reports in
+/// `results`: its exit code and what it printed (also shown with the test's output, pass or
+/// fail: written past the harness's capture).
+fn load(
+    dir: &std::path::Path,
+    base: &str,
+    duration: &str,
+    results: &std::path::Path,
+    envs: &[(&str, &str)],
+) -> (i32, String) {
+    // Its stderr (the verdicts that fail) into its stdout, in the order they come.
+    let output = Command::new("bash")
+        .args(["-c", "exec \"$0\" \"$@\" 2>&1"])
+        .arg(dir.join("loadtest/oha.sh"))
+        .args([base, duration])
+        .current_dir(dir)
+        .env("RESULTS", results)
+        .env("CONNECTIONS", "8")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    std::io::Write::write_all(&mut std::io::stderr(), format!("==> loadtest/oha.sh {envs:?}\n{printed}").as_bytes())
+        .unwrap();
+    (output.status.code().unwrap_or(-1), printed)
+}
+
+/// The statuses oha saw in one phase's JSON report, and how many requests got none.
+fn statuses(report: &std::path::Path) -> (Vec<(String, u64)>, u64) {
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let statuses =
+        report["statusCodeDistribution"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap()));
+    let lost = report["errorDistribution"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    (statuses.collect(), lost)
+}
+
+#[test]
+#[ignore = "slow: builds a generated project and loads it with oha (run by .ci/run)"]
+fn monolith_postgres_load_test_meets_its_thresholds_and_fails_past_them() {
+    let project = MONOLITH_POSTGRES.project();
+    project.build();
+    let mut databases = e2e::Databases::default();
+    let url = databases.create(format!("archgen_load_{}", std::process::id()));
+    run_binary(&["migrate"], &url);
+    let server = start(Some(&url));
+    server.wait_until("readyz", |s| s.get("/readyz").status == 200);
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let results = tempfile::tempdir().unwrap();
+
+    let (code, printed) = load(&project.dir, &base, "3s", results.path(), &[]);
+    assert_eq!(code, 0, "the load test missed its thresholds against the e2e service:\n{printed}");
+    for phase in ["list", "create", "get"] {
+        assert!(printed.contains(&format!("{phase}: ok")), "no verdict for {phase}:\n{printed}");
+    }
+    // Each phase loaded its own route and got its own answers, every request one.
+    let expect = |phase: &str, allowed: &[&str]| {
+        let (statuses, lost) = statuses(&results.path().join(format!("{phase}.json")));
+        assert_eq!(lost, 0, "{phase}: requests without a response");
+        assert!(statuses.iter().map(|(_, n)| n).sum::<u64>() > 100, "{phase}: too few requests: {statuses:?}");
+        assert!(statuses.iter().all(|(s, _)| allowed.contains(&s.as_str())), "{phase}: {statuses:?}");
+    };
+    expect("list", &["200"]);
+    // The example's `name` is unique: oha's one body is stored once, then meets it (409).
+    expect("create", &["201", "409"]);
+    expect("get", &["200"]);
+    assert_eq!(server.get("/api/v1/items").json()["meta"]["total"], 1, "oha's create body stored more than once");
+
+    // The k6 script's create body (k6 is not installed here: node evaluates it) stores a row
+    // for each number, despite the unique `name`.
+    let script = std::fs::read_to_string(project.dir.join("loadtest/api.js")).unwrap();
+    let body = script.lines().find_map(|l| l.trim().strip_prefix("const body = ")?.strip_suffix(';'));
+    let body = body.expect("the k6 create body");
+    for n in [1, 2] {
+        let output =
+            Command::new("node").args(["-e", &format!("const n = {n}; console.log({body})")]).output().unwrap();
+        assert!(output.status.success(), "node: {}", String::from_utf8_lossy(&output.stderr));
+        let created =
+            server.request("POST", "/api/v1/items", Some(String::from_utf8_lossy(&output.stdout).trim()), &[]);
+        assert_eq!(created.status, 201, "{created:?}");
+    }
+
+    // An impossible bar: the script fails, and says which phase.
+    let (code, printed) = load(&project.dir, &base, "1s", results.path(), &[("P95_MS", "0")]);
+    assert_eq!(code, 1, "a p95 of 0 ms passed:\n{printed}");
+    assert!(printed.contains("list: FAIL: p95 ") && printed.contains("thresholds missed"), "{printed}");
+    assert!(server.terminate().success(), "unclean exit on SIGTERM");
+}

@@ -208,8 +208,7 @@ fn database_failures_are_clear(binary: &str, args: &[&str], setup: &[&str]) {
     );
 
     // Passwords mean something only where the server asks for them: a cluster of our own.
-    let dir = tempfile::Builder::new().prefix("archgen-steps-pg-").tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = e2e::cluster_dir("archgen-steps-pg-");
     let own = OwnPostgres::start(
         dir.path(),
         "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n",

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::e2e::{self, MONOLITH_POSTGRES, OwnPostgres, Server};
@@ -19,14 +18,6 @@ const NAME: &str = MONOLITH_POSTGRES.name;
 
 /// Trust on loopback, for queries and for replication.
 const HBA: &str = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n";
-
-/// A directory `postgres` may use when we run as root.
-fn cluster_dir(root: &Path, name: &str) -> std::path::PathBuf {
-    let dir = root.join(name);
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    dir
-}
 
 /// Polls `done` every 100 ms for up to 30 s.
 fn eventually(what: &str, done: impl Fn() -> bool) {
@@ -83,10 +74,9 @@ fn reads_go_to_the_replica_and_to_the_primary_when_it_lags_or_is_down() {
     let project = MONOLITH_POSTGRES.project();
     project.build();
 
-    let dir = tempfile::Builder::new().prefix("archgen-replicas-").tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let primary = OwnPostgres::start(&cluster_dir(dir.path(), "primary"), HBA, "-c wal_level=replica");
-    let replica = primary.replica(&cluster_dir(dir.path(), "replica"), "-c hot_standby=on");
+    let (primary_dir, replica_dir) = (e2e::cluster_dir("archgen-primary-"), e2e::cluster_dir("archgen-replica-"));
+    let primary = OwnPostgres::start(primary_dir.path(), HBA, "-c wal_level=replica");
+    let replica = primary.replica(replica_dir.path(), "-c hot_standby=on");
     assert_eq!(replica.sql("SELECT pg_is_in_recovery()"), "t", "not a replica");
 
     e2e::run_binary(NAME, &["migrate"], &[("DATABASE_URL", &primary.url())]);

@@ -104,8 +104,7 @@ fn the_service_reaches_a_tls_only_database_and_verifies_it() {
     let project = MONOLITH_POSTGRES.project();
     project.build();
 
-    let dir = tempfile::Builder::new().prefix("archgen-tls-").tempdir().unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let dir = e2e::cluster_dir("archgen-tls-");
     let ca = certificates(dir.path());
     let postgres = TlsPostgres::start(dir.path());
 

@@ -32,6 +32,9 @@ pub struct ResourceContext {
     pub unique_names: String,
     /// The table name quoted for SQL (`"products"`), as it appears in a `.sql` file.
     pub table: String,
+    /// A short hash of its fields (names, types, serde attributes): what a copy stored outside
+    /// the database (a cache) carries, so that a copy of another shape is never read back.
+    pub fingerprint: String,
     /// The statements of its repository, for its database (empty without one).
     pub sql: SqlContext,
     /// Values its tests send.
@@ -183,6 +186,21 @@ pub struct TestContext {
     pub quoted_invalid_body: String,
 }
 
+/// FNV-1a (64 bits) of each field's name, Rust type and serde attribute, as 16 hex digits:
+/// stable across runs and releases, unlike `std`'s hasher.
+fn fingerprint(fields: &[FieldContext]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for field in fields {
+        for part in [&field.name, &field.rust_type, &field.serde_output] {
+            for byte in part.bytes().chain([0]) {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    format!("{hash:016x}")
+}
+
 impl ResourceContext {
     #[must_use]
     pub fn new(resource: &Resource, index: usize, db: Db) -> Self {
@@ -202,6 +220,7 @@ impl ResourceContext {
             has_unique: !unique.is_empty(),
             unique_names: unique.join(" or "),
             table,
+            fingerprint: fingerprint(&fields),
             sql,
             test,
             fields,

@@ -210,6 +210,91 @@ pub const KNATIVE_NONE: Case = Case {
     ],
 };
 
+/// The `ratelimit` feature in each style that takes it (`tests/ratelimit.rs`), under a project
+/// name of their own so their binaries never replace another case's.
+pub const MONOLITH_RATELIMIT: Case = Case {
+    id: "monolith-postgres-ratelimit",
+    name: "limited",
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "ratelimit"],
+};
+pub const KNATIVE_RATELIMIT: Case = Case {
+    id: "serverless-knative-postgres-ratelimit",
+    name: "limited",
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "ratelimit",
+    ],
+};
+
+/// The monolith with the Redis cache (`--features cache`): `tests/cache.rs`.
+pub const MONOLITH_POSTGRES_CACHE: Case = Case {
+    id: "monolith-postgres-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "monolith",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+
+/// [`MONOLITH_POSTGRES_CACHE`] with `--db sqlite`.
+pub const MONOLITH_SQLITE_CACHE: Case = Case {
+    id: "monolith-sqlite-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "monolith",
+        "--db",
+        "sqlite",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+/// Knative with the Redis cache (`--features cache`): `tests/cache.rs`.
+pub const KNATIVE_POSTGRES_CACHE: Case = Case {
+    id: "serverless-knative-postgres-cache",
+    name: "shop-api",
+    args: &[
+        "--style",
+        "serverless",
+        "--platform",
+        "knative",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "cache",
+        "--resource",
+        EXAMPLE,
+        "--resource",
+        EVERY_TYPE,
+    ],
+};
+
 /// Where the cases building into this shared target are kept, between tests and between runs:
 /// in the temp dir, outside this repository (whose rustfmt.toml, clippy.toml and Cargo.toml
 /// would apply to a project inside it), one directory per shared target.
@@ -554,6 +639,15 @@ pub fn run_ok(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> std::proce
         String::from_utf8_lossy(&output.stderr)
     );
     output
+}
+
+/// A temp dir (named `<prefix>…`, removed on drop) for a throwaway cluster ([`OwnPostgres`]):
+/// its data, socket and log, and whatever the test puts beside them. Open to `postgres`, who
+/// runs the server when we are root.
+pub fn cluster_dir(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    dir
 }
 
 impl OwnPostgres {

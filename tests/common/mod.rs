@@ -37,6 +37,21 @@ pub fn cases() -> Vec<Answers> {
             }
         }
     }
+    // Each chosen feature in each style (and platform) that takes it.
+    let ratelimit = Some(vec!["ratelimit".to_owned()]);
+    cases.push(NewArgs { features: ratelimit.clone(), ..args(Style::Monolith, Db::Postgres, Ci::Github) });
+    cases.push(NewArgs {
+        platform: Some(Platform::Knative),
+        features: ratelimit,
+        ..args(Style::Serverless, Db::Postgres, Ci::Gitlab)
+    });
+    let cache = || Some(vec!["cache".to_owned()]);
+    for ci in [Ci::Github, Ci::Gitlab] {
+        cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Postgres, ci) });
+    }
+    cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Sqlite, Ci::Github) });
+    let knative = args(Style::Serverless, Db::Postgres, Ci::Github);
+    cases.push(NewArgs { features: cache(), platform: Some(Platform::Knative), ..knative });
     cases.into_iter().map(|a| Answers::resolve(&a, None, &mut Defaults).expect("valid case")).collect()
 }
 
@@ -56,7 +71,12 @@ pub fn case_id(answers: &Answers) -> String {
         id.push('-');
         id.push_str(platform.name());
     }
-    format!("{id}-{}-{}", answers.shape.db().name(), answers.ci.name())
+    id = format!("{id}-{}-{}", answers.shape.db().name(), answers.ci.name());
+    for feature in &answers.features {
+        id.push('-');
+        id.push_str(feature);
+    }
+    id
 }
 
 pub mod e2e;

@@ -1,14 +1,13 @@
 //! The gateway's configuration: the common server settings, one upstream per service, and
-//! rate limiting.
+//! rate limiting ([`RateLimitConfig`]: the limiter the `ratelimit` feature gives single-app
+//! projects, in the common crate).
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::http::HeaderName;
 use common::breaker::BreakerConfig;
 use common::client::{RetryPolicy, UpstreamConfig};
 use common::config::{ConfigError, Env, ServerConfig};
-use governor::Quota;
+pub use common::ratelimit::RateLimitConfig;
 
 use crate::services::SERVICES;
 
@@ -17,17 +16,6 @@ pub struct GatewayConfig {
     pub server: ServerConfig,
     pub upstreams: Vec<UpstreamConfig>,
     pub rate_limit: RateLimitConfig,
-}
-
-/// A token bucket per client: `RATE_LIMIT_BURST` (default 100) requests at once, refilled at
-/// `RATE_LIMIT_PER_SECOND` (default 50, fractions allowed); a full refill takes at most
-/// [`MAX_REFILL`].
-#[derive(Debug, Clone)]
-pub struct RateLimitConfig {
-    pub quota: Quota,
-    /// `RATE_LIMIT_KEY_HEADER`: key clients by this header (e.g. `x-api-key`) when present;
-    /// by peer IP otherwise.
-    pub key_header: Option<HeaderName>,
 }
 
 impl GatewayConfig {
@@ -71,60 +59,11 @@ impl GatewayConfig {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let key_header = match env.get("RATE_LIMIT_KEY_HEADER") {
-            None => None,
-            Some(name) => Some(
-                HeaderName::try_from(name.as_str())
-                    .map_err(|e| ConfigError::invalid("RATE_LIMIT_KEY_HEADER", &name, &e))?,
-            ),
-        };
         Ok(Self {
             server: ServerConfig::from_env(env)?,
             upstreams,
-            rate_limit: RateLimitConfig {
-                quota: quota(env)?,
-                key_header,
-            },
+            rate_limit: RateLimitConfig::from_env(env)?,
         })
-    }
-}
-
-/// The longest a client's bucket may take to refill from empty (`RATE_LIMIT_BURST /
-/// RATE_LIMIT_PER_SECOND`): the limiter keeps a client's state at least that long.
-pub const MAX_REFILL: Duration = Duration::from_hours(24);
-
-fn quota(env: &Env) -> Result<Quota, ConfigError> {
-    let per_second: f64 = env.parse_or("RATE_LIMIT_PER_SECOND", 50.0)?;
-    let burst = env.positive("RATE_LIMIT_BURST", 100)?;
-    let burst = u32::try_from(burst)
-        .ok()
-        .and_then(NonZeroU32::new)
-        .ok_or_else(|| {
-            ConfigError::invalid("RATE_LIMIT_BURST", &burst.to_string(), &"too large")
-        })?;
-    // One request's worth comes back every `period`: NaN, negative, zero, and rates too high or
-    // too low for a nanosecond clock are refused here.
-    let quota = Duration::try_from_secs_f64(1.0 / per_second)
-        .ok()
-        .and_then(Quota::with_period)
-        .ok_or_else(|| {
-            ConfigError::invalid(
-                "RATE_LIMIT_PER_SECOND",
-                &per_second.to_string(),
-                &"must be greater than 0 and at most 1000000000 (one a nanosecond)",
-            )
-        })?
-        .allow_burst(burst);
-    match quota.replenish_interval().checked_mul(burst.get()) {
-        Some(refill) if refill <= MAX_REFILL => Ok(quota),
-        _ => Err(ConfigError::invalid(
-            "RATE_LIMIT_PER_SECOND",
-            &per_second.to_string(),
-            &format!(
-                "refilling RATE_LIMIT_BURST={burst} would take longer than {} s",
-                MAX_REFILL.as_secs()
-            ),
-        )),
     }
 }
 
@@ -146,18 +85,8 @@ mod tests {
             );
             assert_eq!(upstream.timeout, Duration::from_secs(5));
         }
-        assert!(config.rate_limit.key_header.is_none());
-        let quota = config.rate_limit.quota;
-        assert_eq!(quota.burst_size().get(), 100);
-        assert_eq!(quota.replenish_interval(), Duration::from_millis(20));
-    }
-
-    #[test]
-    fn fractional_rates_are_one_request_per_period() {
-        let env = Env::from_pairs(&[("RATE_LIMIT_PER_SECOND", "0.25"), ("RATE_LIMIT_BURST", "3")]);
-        let quota = GatewayConfig::from_env(&env).unwrap().rate_limit.quota;
-        assert_eq!(quota.replenish_interval(), Duration::from_secs(4));
-        assert_eq!(quota.burst_size().get(), 3);
+        assert!(config.rate_limit.trusted_proxies.is_empty());
+        assert_eq!(config.rate_limit.quota.burst_size().get(), 100);
     }
 
     #[test]
@@ -166,14 +95,8 @@ mod tests {
         for (name, value) in [
             (url_var.as_str(), "ftp://x"),
             ("BREAKER_FAILURE_THRESHOLD", "0"),
-            ("RATE_LIMIT_PER_SECOND", "-1"),
             ("RATE_LIMIT_PER_SECOND", "0"),
-            ("RATE_LIMIT_PER_SECOND", "NaN"),
-            ("RATE_LIMIT_PER_SECOND", "10000000000"),
-            ("RATE_LIMIT_PER_SECOND", "0.000001"),
-            ("RATE_LIMIT_BURST", "0"),
-            ("RATE_LIMIT_BURST", "5000000000"),
-            ("RATE_LIMIT_KEY_HEADER", "bad header"),
+            ("RATE_LIMIT_TRUSTED_PROXIES", "10.0.0.0/8,nonsense"),
         ] {
             let error = GatewayConfig::from_env(&Env::from_pairs(&[(name, value)])).unwrap_err();
             assert!(error.to_string().contains(name), "{error}");

@@ -7,7 +7,6 @@
 
 pub mod config;
 pub mod proxy;
-pub mod ratelimit;
 pub mod services;
 pub mod upstreams;
 
@@ -21,11 +20,10 @@ use axum::routing::{any, get};
 use common::client::Upstream;
 use common::http::health::readiness;
 use common::metrics::Metrics;
+use common::ratelimit::{self, RateLimiter};
 
 pub use config::GatewayConfig;
 pub use services::{ROUTES, SERVICES};
-
-use crate::ratelimit::RateLimiter;
 
 /// The whole gateway, ready to serve or to test.
 pub fn app(config: &GatewayConfig) -> Router {
@@ -53,10 +51,7 @@ pub fn app(config: &GatewayConfig) -> Router {
         }
     }
     let limiter = Arc::new(RateLimiter::new(&config.rate_limit));
-    let api = api.layer(axum::middleware::from_fn_with_state(
-        limiter,
-        ratelimit::limit,
-    ));
+    let api = ratelimit::layer(api, Some(&limiter));
     let upstreams = Arc::new(upstreams);
     let status = upstreams.clone();
     let routes = api.route("/readyz", get(readyz)).route(
@@ -64,8 +59,8 @@ pub fn app(config: &GatewayConfig) -> Router {
         get(move || upstream_status(status.clone())),
     );
     let gauges = move || {
-        let upstreams = upstreams.clone();
-        async move { upstreams::render(&upstreams::probe(&upstreams).await) }
+        let (upstreams, limiter) = (upstreams.clone(), limiter.clone());
+        async move { upstreams::render(&upstreams::probe(&upstreams).await) + &limiter.metrics() }
     };
     common::http::app_with_scrape(
         routes,
