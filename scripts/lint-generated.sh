@@ -59,6 +59,11 @@ done
 every_type='products name:string price:decimal sku:string:unique note:text? quantity:int stock:bigint? active:bool total:float? available_on:date? launched_at:timestamp code:uuid?:unique attributes:json?'
 generate "microservices-resources-github" --style microservices --services users,orders --ci github \
   --resource "orders/$every_type"
+# Calls: a service with two callees, one with two callers, references checked on each.
+generate "microservices-calls-github" --style microservices --services users,orders,billing --ci github \
+  --calls billing:orders,orders:users,billing:users \
+  --resource "users/users email:string:unique" --resource "orders/orders user_id:bigint" \
+  --resource "billing/invoices order_id:int user_id:bigint? amount:decimal"
 for platform in aws-lambda knative; do
   generate "serverless-$platform-resources-github" --style serverless --platform "$platform" --ci github \
     --resource "$every_type"

@@ -563,10 +563,10 @@ fn shape_of(style: Style, t: &Taken) -> (Shape, Reason) {
     };
     let shape = match style {
         Style::Monolith => Shape::Monolith { db },
-        Style::Microservices => Shape::Microservices {
-            services: DEFAULT_SERVICES.iter().filter_map(|s| Names::new(s).ok()).collect(),
-            events: Events::Nats,
-        },
+        Style::Microservices => {
+            let services: Vec<Names> = DEFAULT_SERVICES.iter().filter_map(|s| Names::new(s).ok()).collect();
+            Shape::Microservices { calls: crate::calls::defaults(&services), services, events: Events::Nats }
+        }
         Style::Serverless => Shape::Serverless {
             platform: if t.platform == Existing::Kubernetes { Platform::Knative } else { Platform::AwsLambda },
             postgres: db == Db::Postgres,
@@ -641,10 +641,8 @@ mod tests {
     }
 
     fn microservices() -> Shape {
-        Shape::Microservices {
-            services: DEFAULT_SERVICES.iter().map(|s| Names::new(s).unwrap()).collect(),
-            events: Events::Nats,
-        }
+        let services: Vec<Names> = DEFAULT_SERVICES.iter().map(|s| Names::new(s).unwrap()).collect();
+        Shape::Microservices { calls: crate::calls::defaults(&services), services, events: Events::Nats }
     }
 
     fn serverless(platform: Platform, postgres: bool) -> Shape {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
+use crate::calls::Call;
 use crate::cli::{Choice, Ci, Db, Events, NewArgs, Platform, Style};
 use crate::error::{Error, Result};
 use crate::names::Names;
@@ -32,6 +33,9 @@ pub struct AnswersFile {
     pub ci: Option<Ci>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<String>>,
+    /// Microservices: which service calls which (`caller:callee`); absent: the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calls: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Events>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -170,6 +174,8 @@ pub enum Shape {
         /// The services in the order given: at least one, at most [`MAX_SERVICES`].
         services: Vec<Names>,
         events: Events,
+        /// Which service calls which, synchronously (see [`crate::calls`]): no cycle.
+        calls: Vec<Call>,
     },
     /// Functions on a platform, with `PostgreSQL` or without a database.
     Serverless { platform: Platform, postgres: bool },
@@ -207,6 +213,15 @@ impl Shape {
     pub fn services(&self) -> &[Names] {
         match self {
             Self::Microservices { services, .. } => services,
+            _ => &[],
+        }
+    }
+
+    /// The calls between the services of a microservices project; empty for the other styles.
+    #[must_use]
+    pub fn calls(&self) -> &[Call] {
+        match self {
+            Self::Microservices { calls, .. } => calls,
             _ => &[],
         }
     }
@@ -255,6 +270,7 @@ pub(crate) fn databases(style: Style) -> &'static [Db] {
 /// The options the flags and the answers file gave, the flag winning.
 struct Given {
     services: Option<Vec<String>>,
+    calls: Option<Vec<String>>,
     events: Option<Events>,
     platform: Option<Platform>,
     db: Option<Db>,
@@ -296,6 +312,7 @@ impl Answers {
         let style = pick(args.style.or(file.style), Style::value_variants(), prompter, "Architecture style")?;
         let given = Given {
             services: args.services.clone().or(file.services),
+            calls: args.calls.clone().or(file.calls),
             events: args.events.or(file.events),
             platform: args.platform.or(file.platform),
             db: args.db.or(file.db),
@@ -338,7 +355,7 @@ impl Answers {
     /// # Errors
     /// The project is not a microservices project, or the name is invalid or taken.
     pub fn with_service(&self, name: &str) -> Result<Self> {
-        let Shape::Microservices { services: current, events } = &self.shape else {
+        let Shape::Microservices { services: current, events, calls } = &self.shape else {
             return Err(Error::NotMicroservices { style: self.style().name() });
         };
         if current.iter().any(|s| s.name == name) {
@@ -350,7 +367,9 @@ impl Answers {
         }
         let mut list: Vec<String> = current.iter().map(|s| s.name.clone()).collect();
         list.push(name.to_owned());
-        let shape = Shape::Microservices { services: services(&list, &self.names)?, events: *events };
+        // Indices stay valid: the new service comes last.
+        let shape =
+            Shape::Microservices { services: services(&list, &self.names)?, events: *events, calls: calls.clone() };
         // The new service gets its example resource.
         let specs: Vec<String> = self.resources.iter().map(ToString::to_string).collect();
         let resources = crate::resources::resolve(&specs, &shape)?;
@@ -398,6 +417,8 @@ impl Answers {
             ci: Some(self.ci),
             services: matches!(self.shape, Shape::Microservices { .. })
                 .then(|| self.shape.services().iter().map(|s| s.name.clone()).collect()),
+            calls: matches!(self.shape, Shape::Microservices { .. })
+                .then(|| self.shape.calls().iter().map(|c| c.spec(self.shape.services())).collect()),
             events: self.shape.events(),
             platform: self.shape.platform(),
             templates: self.templates.as_ref().map(|overlay| overlay.recorded.clone()),
@@ -426,6 +447,10 @@ impl Answers {
             let list: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
             line.push_str(" --services ");
             line.push_str(&list.join(","));
+            if self.shape.calls() != crate::calls::defaults(services) {
+                line.push_str(" --calls ");
+                line.push_str(&crate::calls::spec_list(self.shape.calls(), services));
+            }
         }
         if let Some(events) = self.shape.events() {
             line.push_str(" --events ");
@@ -480,11 +505,16 @@ fn shape(style: Style, given: Given, names: &Names, prompter: &mut dyn Prompter)
     let foreign = match style {
         Style::Monolith => vec![
             ("--services", given.services.is_some()),
+            ("--calls", given.calls.is_some()),
             ("--events", given.events.is_some()),
             ("--platform", given.platform.is_some()),
         ],
         Style::Microservices => vec![("--platform", given.platform.is_some())],
-        Style::Serverless => vec![("--services", given.services.is_some()), ("--events", given.events.is_some())],
+        Style::Serverless => vec![
+            ("--services", given.services.is_some()),
+            ("--calls", given.calls.is_some()),
+            ("--events", given.events.is_some()),
+        ],
     };
     for (option, given) in foreign {
         refuse(given, option, style)?;
@@ -502,9 +532,20 @@ fn shape(style: Style, given: Given, names: &Names, prompter: &mut dyn Prompter)
                 split_list(&answer.unwrap_or(default))
             };
             let services = services(&list, names)?;
+            let calls = if let Some(list) = given.calls {
+                crate::calls::resolve(&list, &services)?
+            } else {
+                let default = crate::calls::default_spec(&services);
+                let answer = prompter.input(
+                    "Calls between services (caller:callee, comma-separated, or none)",
+                    Some(&default),
+                    &|input| crate::calls::resolve(&split_list(input), &services).map(|_| ()),
+                )?;
+                crate::calls::resolve(&split_list(&answer.unwrap_or(default)), &services)?
+            };
             let events = pick(given.events, Events::value_variants(), prompter, "Events between services")?;
             database(style, given.db, prompter)?;
-            Shape::Microservices { services, events }
+            Shape::Microservices { services, events, calls }
         }
         Style::Serverless => {
             let platform = pick(given.platform, Platform::value_variants(), prompter, "Platform")?;

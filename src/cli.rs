@@ -151,7 +151,7 @@ pub struct AddServiceArgs {
 
 const UPDATE_HELP: &str = "\
 Settings (--set KEY=VALUE, repeatable): ci=github|gitlab|none, db=… (where the style allows it),
-events=nats|none, services=a,b,c (microservices), templates=DIR (custom templates, relative to
+events=nats|none, services=a,b,c and calls=a:b,c:d|none (microservices), templates=DIR (custom templates, relative to
 the project; empty for the embedded ones only). Name, style and platform cannot change.
 
 Per file: untouched ones are replaced, edited ones merged, ones you deleted stay deleted, ones no
@@ -219,6 +219,10 @@ pub struct NewArgs {
     /// Microservices only: the services, comma-separated [default: users,orders]
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub services: Option<Vec<String>>,
+    /// Microservices only: which service calls which, as CALLER:CALLEE pairs, comma-separated
+    /// (`none` for none; no cycles) [default: orders:users when both exist, else none]
+    #[arg(long, value_delimiter = ',', value_name = "CALLS")]
+    pub calls: Option<Vec<String>>,
     /// Microservices only: how services exchange events [default: nats]
     #[arg(long, value_enum)]
     pub events: Option<Events>,
@@ -515,7 +519,7 @@ fn new_after_help() -> String {
             Style::Monolith => {}
             Style::Microservices => {
                 let events: Vec<&str> = Events::value_variants().iter().map(|e| e.name()).collect();
-                let _ = write!(row, "   --services NAMES   --events {}", values(&events));
+                let _ = write!(row, "   --services NAMES   --calls A:B   --events {}", values(&events));
             }
             Style::Serverless => {
                 let platforms: Vec<&str> = Platform::value_variants().iter().map(|p| p.name()).collect();

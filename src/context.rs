@@ -7,7 +7,7 @@ mod resource;
 use serde::Serialize;
 
 pub use load::LoadContext;
-pub use resource::{FieldContext, ResourceContext};
+pub use resource::{FieldContext, ReferenceContext, ResourceContext};
 
 use crate::answers::Answers;
 use crate::cli::{Choice, Ci, Db, Events, Platform};
@@ -36,6 +36,8 @@ pub struct Context {
     /// rejects a shared template that reads it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<ServiceContext>,
+    /// Microservices: the calls between services (see [`crate::calls`]), for the docs.
+    pub calls: Vec<CallContext>,
     pub events: EventsContext,
     pub platform: PlatformContext,
     /// The resources of the code being rendered (see [`Resources`]).
@@ -251,6 +253,10 @@ pub struct ServiceContext {
     /// What the gateway sends to it: `/api/v1/<path>` and below, for each path (its resources,
     /// and its own name for what the service itself serves, such as its events).
     pub paths: Vec<String>,
+    /// The services it calls, with their local ports (see [`crate::calls`]), and those that
+    /// call it.
+    pub callees: Vec<PeerContext>,
+    pub callers: Vec<PeerContext>,
     /// Local port: the gateway has 8080, service `i` has `8081 + i`.
     pub port: u16,
     pub index: usize,
@@ -258,6 +264,24 @@ pub struct ServiceContext {
     pub last: bool,
     /// What the project's features put in this service's composition root.
     pub slots: ServiceSlots,
+}
+
+/// A call between two services, for the docs: who calls whom, and for which fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallContext {
+    pub caller: Names,
+    pub callee: Names,
+    /// The caller's fields checked with the callee, e.g. "`user_id` of `/api/v1/orders`".
+    pub fields: String,
+}
+
+/// Another service, as a call names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerContext {
+    #[serde(flatten)]
+    pub names: Names,
+    /// Its local port (`8081 + index`), where `scripts/dev.sh` runs it.
+    pub port: u16,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -360,10 +384,22 @@ impl Context {
                 .iter()
                 .enumerate()
                 .map(|(index, names)| {
-                    ServiceContext::new(names, index, services.len(), Resources::of(answers, &owned, Some(index)))
+                    let mut service =
+                        ServiceContext::new(names, index, services.len(), Resources::of(answers, &owned, Some(index)));
+                    let peer = |i: usize| PeerContext { names: services[i].clone(), port: port(i) };
+                    for call in answers.shape.calls() {
+                        if call.caller == index {
+                            service.callees.push(peer(call.callee));
+                        }
+                        if call.callee == index {
+                            service.callers.push(peer(call.caller));
+                        }
+                    }
+                    service
                 })
                 .collect(),
             service: None,
+            calls: calls(answers, &owned),
             events: EventsContext {
                 kind: events.map_or("none", Events::name),
                 nats: events == Some(Events::Nats),
@@ -403,6 +439,11 @@ pub struct Resources {
     pub uses: crate::resources::Uses,
 }
 
+/// The local port of service `index`: the gateway has 8080.
+fn port(index: usize) -> u16 {
+    8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081)
+}
+
 /// Every resource of the project with the index of the service that owns it (microservices).
 /// Its migration is numbered by its position among the resources of its database: the
 /// project's, or its service's.
@@ -416,9 +457,55 @@ fn owned_resources(answers: &Answers) -> Vec<(Option<usize>, ResourceContext)> {
         .map(|resource| {
             let service = answers.shape.owner(resource);
             let position = &mut positions[service.unwrap_or(project)];
-            let context = ResourceContext::new(resource, *position, answers.shape.db());
+            let mut context = ResourceContext::new(resource, *position, answers.shape.db());
+            if let Some(owner) = service {
+                context.refer(resource::ReferenceContext::of(resource, &callees(answers, owner)));
+            }
             *position += 1;
             (service, context)
+        })
+        .collect()
+}
+
+/// The project's calls, each with the fields its caller checks with its callee.
+fn calls(answers: &Answers, owned: &[(Option<usize>, ResourceContext)]) -> Vec<CallContext> {
+    let services = answers.shape.services();
+    answers
+        .shape
+        .calls()
+        .iter()
+        .map(|call| {
+            let fields: Vec<String> = owned
+                .iter()
+                .filter(|(owner, _)| *owner == Some(call.caller))
+                .flat_map(|(_, resource)| {
+                    resource
+                        .references
+                        .iter()
+                        .filter(|r| r.callee.name == services[call.callee].name)
+                        .map(|r| format!("`{}` of `/api/v1/{}`", r.field, resource.plural.kebab))
+                })
+                .collect();
+            CallContext {
+                caller: services[call.caller].clone(),
+                callee: services[call.callee].clone(),
+                fields: if fields.is_empty() { "none yet".to_owned() } else { fields.join(", ") },
+            }
+        })
+        .collect()
+}
+
+/// The services `caller` calls, each with the resources it owns.
+fn callees(answers: &Answers, caller: usize) -> Vec<(&Names, Vec<&crate::resources::Resource>)> {
+    let services = answers.shape.services();
+    answers
+        .shape
+        .calls()
+        .iter()
+        .filter(|call| call.caller == caller)
+        .map(|call| {
+            let owned = answers.resources.iter().filter(|r| answers.shape.owner(r) == Some(call.callee)).collect();
+            (&services[call.callee], owned)
         })
         .collect()
 }
@@ -436,7 +523,9 @@ impl ServiceContext {
             resources: scope.resources.clone(),
             paths,
             scope,
-            port: 8081 + u16::try_from(index).unwrap_or(u16::MAX - 8081),
+            callees: Vec::new(),
+            callers: Vec::new(),
+            port: port(index),
             index,
             first: index == 0,
             last: index + 1 == count,

@@ -15,6 +15,9 @@ pub enum Error {
     #[error("invalid resource \"{spec}\": {reason}")]
     InvalidResource { spec: String, reason: String, help: String },
 
+    #[error("invalid call \"{}\": {}", echo(call), echo_within(reason, 4 * ECHO_LIMIT))]
+    InvalidCall { call: String, reason: String, help: String },
+
     #[error("cannot add the feature \"{}\": {}", echo(name), echo_within(reason, 4 * ECHO_LIMIT))]
     InvalidFeature { name: String, reason: String, help: String },
 
@@ -134,9 +137,10 @@ impl Error {
                 crate::pristine::REF
             ),
             Self::Git { .. } => "check the project's git repository (`git status`, `git fsck`), then rerun".into(),
-            Self::InvalidSetting { help, .. } | Self::InvalidResource { help, .. } | Self::InvalidFeature { help, .. } => {
-                help.clone()
-            }
+            Self::InvalidSetting { help, .. }
+            | Self::InvalidResource { help, .. }
+            | Self::InvalidFeature { help, .. }
+            | Self::InvalidCall { help, .. } => help.clone(),
             Self::Templates { .. } => {
                 "point --templates (or `templates` in archgen.toml) at a folder made with `cargo archgen templates export`"
                     .into()
@@ -181,6 +185,7 @@ impl Error {
             | Self::InvalidService { .. }
             | Self::InvalidResource { .. }
             | Self::InvalidFeature { .. }
+            | Self::InvalidCall { .. }
             | Self::UnsupportedOption { .. }
             | Self::MissingName
             | Self::TooManyServices { .. }
@@ -203,6 +208,7 @@ impl Error {
             Self::InvalidService { .. } => "invalid_service",
             Self::InvalidResource { .. } => "invalid_resource",
             Self::InvalidFeature { .. } => "invalid_feature",
+            Self::InvalidCall { .. } => "invalid_call",
             Self::TooManyServices { .. } => "too_many_services",
             Self::AnswersNotAFile { .. } => "answers_not_a_file",
             Self::AnswersTooLarge { .. } => "answers_too_large",

@@ -310,7 +310,7 @@ pub fn table() -> Result<String> {
     let names = crate::names::Names::new("shop")?;
     let shapes = [
         ("monolith", Shape::Monolith { db: Db::Postgres }),
-        ("microservices", Shape::Microservices { services: vec![names], events: Events::Nats }),
+        ("microservices", Shape::Microservices { services: vec![names], events: Events::Nats, calls: Vec::new() }),
         ("serverless: AWS Lambda", Shape::Serverless { platform: Platform::AwsLambda, postgres: true }),
         ("serverless: Knative", Shape::Serverless { platform: Platform::Knative, postgres: true }),
     ];

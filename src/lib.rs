@@ -6,6 +6,7 @@
 pub mod add;
 pub mod advise;
 pub mod answers;
+pub mod calls;
 pub mod change;
 pub mod cli;
 pub mod compile;

@@ -38,6 +38,8 @@ pub enum Per {
     Project,
     /// Once per service, with `service` in the context.
     Service,
+    /// Once per service that calls another (microservices), with `service` in the context.
+    Caller,
     /// Once per resource, with `resource` (and in microservices its owner as `service`).
     Resource,
 }
@@ -262,6 +264,8 @@ fn style_layers(answers: &Answers) -> Vec<Layer> {
             layers.push(Layer::mounted(RATELIMIT_CODE, "crates/common/src/"));
             layers.push(Layer::once("microservices/base"));
             layers.push(Layer::per_service("microservices/service"));
+            // A service that calls others: its typed clients (`src/calls.rs`) and their tests.
+            layers.push(Layer { per: Per::Caller, ..Layer::per_service("microservices/caller") });
             layers.push(Layer {
                 root: &TEMPLATES,
                 dir: MIGRATIONS_BUILD.into(),
@@ -336,6 +340,10 @@ pub fn plan_with(answers: &Answers, features: &[Feature]) -> Result<Vec<FileSpec
         let instances: Vec<(Option<usize>, Option<usize>)> = match layer.per {
             Per::Project => vec![(None, None)],
             Per::Service => (0..answers.shape.services().len()).map(|i| (Some(i), None)).collect(),
+            Per::Caller => (0..answers.shape.services().len())
+                .filter(|&i| answers.shape.calls().iter().any(|call| call.caller == i))
+                .map(|i| (Some(i), None))
+                .collect(),
             Per::Resource => answers
                 .resources
                 .iter()

@@ -116,6 +116,7 @@ pub fn before_writing(answers: &Answers, target: &Path) -> String {
     if !services.is_empty() {
         let list: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
         rows.push(("services", list.join(", ")));
+        rows.push(("calls", crate::calls::spec_list(answers.shape.calls(), services).replace(',', ", ")));
     }
     if let Some(events) = answers.shape.events() {
         rows.push(("events", events.name().to_owned()));

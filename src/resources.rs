@@ -31,6 +31,21 @@ pub const EXAMPLE_FIELDS: &str = "name:string:unique description:text?";
 /// named after the service.
 pub const EXAMPLE: &str = "items";
 
+/// The default microservices project is the guidance's own example: users with a unique email,
+/// and orders that reference a user (checked through a call to users: see [`crate::calls`]).
+pub const GUIDANCE_EXAMPLES: &[(&str, &str)] =
+    &[("users", "email:string:unique name:string"), ("orders", "user_id:bigint total:decimal status:string")];
+
+/// The fields of `service`'s example: the guidance's when the services are the default ones,
+/// else [`EXAMPLE_FIELDS`].
+fn example_fields<'a>(service: &Names, services: &[Names]) -> &'a str {
+    let default = services.iter().map(|s| s.name.as_str()).eq(crate::answers::DEFAULT_SERVICES.iter().copied());
+    GUIDANCE_EXAMPLES
+        .iter()
+        .find(|(name, _)| default && *name == service.name)
+        .map_or(EXAMPLE_FIELDS, |(_, fields)| fields)
+}
+
 /// A field's type, as a spec spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -561,7 +576,7 @@ fn own(resources: &mut Vec<Resource>, services: &[Names]) -> Result<()> {
         if resources.iter().any(|r| r.service.as_ref() == Some(&service.name)) {
             continue;
         }
-        let spec = format!("{}/{} {EXAMPLE_FIELDS}", service.name, service.snake);
+        let spec = format!("{}/{} {}", service.name, service.snake, example_fields(service, services));
         let example = parse(&spec).map_err(|error| {
             let reason = match error {
                 Error::InvalidResource { reason, .. } => reason,
@@ -692,7 +707,7 @@ mod tests {
 
     fn microservices(services: &[&str]) -> Shape {
         let services = services.iter().map(|s| Names::new(s).unwrap()).collect();
-        Shape::Microservices { services, events: crate::cli::Events::None }
+        Shape::Microservices { services, events: crate::cli::Events::None, calls: Vec::new() }
     }
 
     fn specs(list: &[&str]) -> Vec<String> {

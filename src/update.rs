@@ -13,7 +13,7 @@ use crate::overlay::Overlay;
 use crate::prompt::Defaults;
 
 /// The answers a project can change after `new`, as `--set` spells them.
-pub const SETTINGS: &[&str] = &["ci", "db", "events", "features", "services", "templates"];
+pub const SETTINGS: &[&str] = &["calls", "ci", "db", "events", "features", "services", "templates"];
 
 /// `update`.
 ///
@@ -68,6 +68,7 @@ pub fn changed(before: &Answers, settings: &[String], root: &Path) -> Result<Ans
             "db" => args.db = Some(parse(value, setting)?),
             "events" => args.events = Some(parse(value, setting)?),
             "services" => args.services = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
+            "calls" => args.calls = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
             "features" => args.features = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
             "templates" if value.is_empty() => templates = None,
             "templates" => templates = Some(Overlay::load(&root.join(value), value.to_owned())?),
@@ -92,6 +93,10 @@ pub fn changed(before: &Answers, settings: &[String], root: &Path) -> Result<Ans
             let name = spec.split_whitespace().next().unwrap_or_default();
             name.split_once('/').is_none_or(|(owner, _)| services.iter().any(|s| s == owner))
         });
+    }
+    // And the calls it made or took.
+    if let (Some(services), Some(calls)) = (&args.services, file.calls.as_mut()) {
+        calls.retain(|spec| spec.split(':').all(|end| services.iter().any(|s| s == end.trim())));
     }
     // Features are checked against the templates the project renders from (custom templates
     // may bring their own).

@@ -43,7 +43,14 @@ fn new_project(dir: &Path, output: &str, services: &str) {
 fn adding_a_service_equals_generating_it_from_the_start() {
     let tmp = tempfile::tempdir().unwrap();
     new_project(tmp.path(), "grown", "users,orders");
-    new_project(tmp.path(), "fresh", "users,orders,billing");
+    // users and orders start as the default project, with the guidance's resources; billing,
+    // added, gets its example.
+    archgen(tmp.path())
+        .args(["new", "shop", "--style", "microservices", "--services", "users,orders,billing", "--no-git"])
+        .args(["--output", "fresh", "--resource", "users/users email:string:unique name:string"])
+        .args(["--resource", "orders/orders user_id:bigint total:decimal status:string"])
+        .assert()
+        .success();
     archgen(tmp.path())
         .args(["add", "service", "billing", "--path", "grown"])
         .assert()

@@ -176,6 +176,77 @@ fn unknown_styles_and_options_that_do_not_fit_the_style_are_usage_errors() {
     assert!(entries(tmp.path()).is_empty());
 }
 
+/// Every class of bad `--calls` is one `error:` and one `help:` line, exit 2, nothing written.
+#[test]
+fn bad_calls_are_usage_errors_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let services = ["--style", "microservices", "--services", "users,orders,billing", "--calls"];
+    for (calls, reason) in [
+        ("orders", "error: invalid call \"orders\": it is not CALLER:CALLEE\nhelp: e.g. --calls orders:users"),
+        ("orders:payments", "error: invalid call \"orders:payments\": \"payments\" is not a service of this project"),
+        ("users:users", "error: invalid call \"users:users\": a service calling itself is a function call"),
+        ("orders:users,orders:users", "error: invalid call \"orders:users\": it is listed twice\nhelp: "),
+        (
+            "orders:users,users:orders",
+            "error: invalid call \"users:orders\": it closes the cycle users → orders → users: \
+             a call cycle couples both services' availability\nhelp: ",
+        ),
+        ("orders:users,users:billing,billing:orders", "it closes the cycle billing → orders → users → billing"),
+    ] {
+        let output = archgen(tmp.path()).args(["new", "shop", "--yes"]).args(services).arg(calls).assert().code(2);
+        let stderr = String::from_utf8(output.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains(reason), "{calls}: {stderr}");
+        assert_eq!(stderr.lines().count(), 2, "{calls}: {stderr}");
+        assert!(stderr.lines().nth(1).is_some_and(|l| l.starts_with("help: ")), "{stderr}");
+    }
+    for style in [&["--db", "none"][..], &["--style", "serverless"]] {
+        archgen(tmp.path())
+            .args(["new", "shop", "--yes", "--calls", "orders:users"])
+            .args(style)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("error: --calls does not apply to the"));
+    }
+    assert!(entries(tmp.path()).is_empty());
+}
+
+/// Calls are recorded, replayed by the printed command line, changed by `update --set calls=`,
+/// and a service taken out takes its calls with it.
+#[test]
+fn calls_are_recorded_replayed_and_follow_the_services() {
+    let tmp = tempfile::tempdir().unwrap();
+    let new = archgen(tmp.path())
+        .args(["new", "shop", "--style", "microservices", "--services", "users,orders,billing", "--ci", "none"])
+        .args(["--calls", "billing:orders,orders:users"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(new.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("--services users,orders,billing --calls billing:orders,orders:users "), "{stdout}");
+    let shop = tmp.path().join("shop");
+    let recorded = std::fs::read_to_string(shop.join("archgen.toml")).unwrap();
+    assert!(recorded.contains("calls = [\"billing:orders\", \"orders:users\"]\n"), "{recorded}");
+    assert!(shop.join("services/billing/src/calls.rs").is_file());
+    assert!(shop.join("services/orders/src/calls.rs").is_file());
+    assert!(!shop.join("services/users/src/calls.rs").exists(), "users calls nobody");
+
+    archgen(tmp.path()).args(["update", "--path", "shop", "--set", "services=users,orders"]).assert().success();
+    let recorded = std::fs::read_to_string(shop.join("archgen.toml")).unwrap();
+    assert!(recorded.contains("calls = [\"orders:users\"]\n"), "{recorded}");
+    common::git(&shop, &["add", "-A"]);
+    common::git(&shop, &["commit", "-qm", "fewer"]);
+    archgen(tmp.path()).args(["update", "--path", "shop", "--set", "calls=none"]).assert().success();
+    let recorded = std::fs::read_to_string(shop.join("archgen.toml")).unwrap();
+    assert!(recorded.contains("calls = []\n"), "{recorded}");
+    assert!(!shop.join("services/orders/src/calls.rs").exists(), "no call, no client");
+    common::git(&shop, &["add", "-A"]);
+    common::git(&shop, &["commit", "-qm", "none"]);
+    archgen(tmp.path())
+        .args(["update", "--path", "shop", "--set", "calls=users:orders,orders:users"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a call cycle couples both services' availability"));
+}
+
 #[test]
 fn add_service_refuses_outside_a_generated_microservices_project() {
     let tmp = tempfile::tempdir().unwrap();
@@ -338,7 +409,7 @@ fn new_help_says_which_options_apply_to_which_style() {
     let help = String::from_utf8(help).unwrap();
     for row in [
         "monolith        --db postgres|sqlite|none\n",
-        "microservices   --db postgres   --services NAMES   --events nats|none\n",
+        "microservices   --db postgres   --services NAMES   --calls A:B   --events nats|none\n",
         "serverless      --db postgres|none   --platform aws-lambda|knative\n",
         "every style     --ci github|gitlab|none\n",
     ] {

@@ -1,7 +1,9 @@
 //! The slow tier for `--style microservices`: the generated workspace compiles, passes clippy and
 //! rustfmt and its own tests (against `PostgreSQL` and NATS), and runs end to end: every service
-//! migrated into its own database, CRUD through the gateway, events consumed idempotently, the
-//! circuit breaker opening and closing around a stopped service, and a clean SIGTERM shutdown.
+//! migrated into its own database, CRUD through the gateway, orders checking each order's user
+//! with users (201 / 422, a fast 503 and an open circuit while users is down, reads going on),
+//! events consumed idempotently, the gateway's circuit breaker opening and closing around a
+//! stopped service, and a clean SIGTERM shutdown.
 //!
 //! Run with `cargo test --test generated_microservices -- --ignored --test-threads=1`.
 //! Builds share `target/generated-target` (or `$ARCHGEN_GENERATED_TARGET`). `PostgreSQL` comes from
@@ -81,28 +83,41 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// CRUD on one service through the gateway; returns the id of an item left in place.
-fn crud_through_gateway(gateway: &Server, service: &str) -> i64 {
+/// The default project's resources: a user with a unique email, an order naming its user.
+fn user(tag: &str) -> Value {
+    json!({"email": format!("{tag}-{}@example.com", std::process::id()), "name": tag})
+}
+
+fn order(user_id: i64, status: &str) -> Value {
+    json!({"user_id": user_id, "total": "12.50", "status": status})
+}
+
+/// CRUD on one service through the gateway, with bodies made by `body` from a tag (and a
+/// duplicate refused when `unique`); returns the id of one left in place.
+fn crud_through_gateway(gateway: &Server, service: &str, body: &dyn Fn(&str) -> Value, unique: bool) -> i64 {
     let base = format!("/api/v1/{service}");
-    let unique = format!("{service}-{}", std::process::id());
-    let create = json!({"name": unique, "description": "made by the e2e test"}).to_string();
-    let created = gateway.request("POST", &base, Some(&create), &[("x-request-id", "e2e-create")]);
+    let first = body("first");
+    let created = gateway.request("POST", &base, Some(&first.to_string()), &[("x-request-id", "e2e-create")]);
     assert_eq!(created.status, 201, "{created:?}");
     assert_eq!(created.header("x-request-id"), Some("e2e-create"), "request id not propagated");
     let id = created.json()["data"]["id"].as_i64().unwrap();
 
     let fetched = gateway.get(&format!("{base}/{id}"));
     assert_eq!(fetched.status, 200, "{fetched:?}");
-    assert_eq!(fetched.json()["data"]["name"], unique.as_str());
+    for (field, value) in first.as_object().unwrap() {
+        assert_eq!(&fetched.json()["data"][field], value, "{field}");
+    }
     let list = gateway.get(&format!("{base}?page=1&per_page=5")).json();
     assert!(list["meta"]["total"].as_u64() >= Some(1), "{list}");
 
-    let update = json!({"name": format!("{unique}-v2")}).to_string();
+    let update = body("second").to_string();
     assert_eq!(gateway.request("PUT", &format!("{base}/{id}"), Some(&update), &[]).status, 200);
-    let duplicate = gateway.request("POST", &base, Some(&update), &[]);
-    assert_eq!((duplicate.status, duplicate.error_code().as_str()), (409, "conflict"));
+    if unique {
+        let duplicate = gateway.request("POST", &base, Some(&update), &[]);
+        assert_eq!((duplicate.status, duplicate.error_code().as_str()), (409, "conflict"));
+    }
 
-    let doomed = json!({"name": format!("{unique}-doomed")}).to_string();
+    let doomed = body("doomed").to_string();
     let doomed = gateway.request("POST", &base, Some(&doomed), &[]).json()["data"]["id"].as_i64().unwrap();
     assert_eq!(gateway.request("DELETE", &format!("{base}/{doomed}"), None, &[]).status, 204);
     let gone = gateway.get(&format!("{base}/{doomed}"));
@@ -110,8 +125,21 @@ fn crud_through_gateway(gateway: &Server, service: &str) -> i64 {
     id
 }
 
-fn service_env(url: &str, extra: &[(String, String)]) -> Vec<(String, String)> {
+/// Users, then orders (each order naming the user left in place).
+fn crud_on_every_service(gateway: &Server) -> i64 {
+    let user_id = crud_through_gateway(gateway, "users", &user, true);
+    crud_through_gateway(gateway, "orders", &|tag| order(user_id, tag), false);
+    user_id
+}
+
+/// A service's settings: its database, where the services it calls are (`USERS_URL` for orders)
+/// with a short breaker cool-down, and `extra`.
+fn service_env(name: &str, url: &str, users_port: u16, extra: &[(String, String)]) -> Vec<(String, String)> {
     let mut env = vec![("DATABASE_URL".to_owned(), url.to_owned())];
+    if name == "orders" {
+        env.push(("USERS_URL".to_owned(), format!("http://127.0.0.1:{users_port}")));
+        env.push(("USERS_BREAKER_COOLDOWN_MS".to_owned(), "1000".to_owned()));
+    }
     env.extend_from_slice(extra);
     env
 }
@@ -127,6 +155,35 @@ fn gateway_env(ports: &[u16]) -> Vec<(String, String)> {
         env.push((k.to_owned(), v.to_owned()));
     }
     env
+}
+
+/// With users stopped: creating an order is a fast 503 (never a 500, nothing stored), then
+/// orders' own circuit to users opens (its /metrics says so); reads of orders go on and orders
+/// stays ready. Returns the body of the order refused, to send again once users is back.
+fn orders_without_users(gateway: &Server, orders: &Server, user_id: i64, order_id: i64) -> String {
+    let pending = order(user_id, "pending").to_string();
+    let started = Instant::now();
+    let refused = gateway.request("POST", "/api/v1/orders", Some(&pending), &[]);
+    assert!(started.elapsed() < Duration::from_secs(2), "a fast 503: {:?}", started.elapsed());
+    assert_eq!((refused.status, refused.error_code().as_str()), (503, "dependency_unavailable"), "{refused:?}");
+    assert!(refused.header("retry-after").is_some(), "{refused:?}");
+    let mut open = false;
+    for _ in 0..5 {
+        let refused = gateway.request("POST", "/api/v1/orders", Some(&pending), &[]);
+        assert_eq!(refused.status, 503, "{refused:?}");
+        if refused.body.contains("circuit open") {
+            open = true;
+            break;
+        }
+    }
+    assert!(open, "orders' circuit to users opens after its threshold");
+    let metrics = orders.get("/metrics");
+    assert!(metrics.body.contains("calls_circuit_state{callee=\"users\",state=\"open\"} 1"), "{}", metrics.body);
+    assert_eq!(gateway.get(&format!("/api/v1/orders/{order_id}")).status, 200, "reads of orders go on");
+    assert_eq!(gateway.get("/api/v1/orders").status, 200);
+    assert_eq!(orders.get("/readyz").status, 200, "orders stays ready without users");
+
+    pending
 }
 
 #[test]
@@ -149,20 +206,26 @@ fn microservices_with_nats_build_test_and_run() {
         let env = [("DATABASE_URL", url.as_str())];
         run_binary(name, &["migrate"], &env);
         run_binary(name, &["migrate"], &env); // idempotent
-        services.push(Server::start(name, port, &service_env(&url, &events)));
+        services.push(Server::start(name, port, &service_env(name, &url, ports[0], &events)));
         urls.push(url);
     }
     let gateway = Server::start("gateway", free_port(), &gateway_env(&ports));
     gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
 
     // CRUD on every service, through the gateway; each creation publishes an event.
-    for service in SERVICES {
-        crud_through_gateway(&gateway, service);
-    }
-    // users consumes orders' events and vice versa: two creations each (one later deleted).
-    for (consumer, created) in [("users", "orders.order.created"), ("orders", "users.user.created")] {
+    let user_id = crud_on_every_service(&gateway);
+    // An order is checked with users before it is stored: an existing user, a missing one.
+    let placed = gateway.request("POST", "/api/v1/orders", Some(&order(user_id, "placed").to_string()), &[]);
+    assert_eq!(placed.status, 201, "{placed:?}");
+    let order_id = placed.json()["data"]["id"].as_i64().unwrap();
+    let orphan = gateway.request("POST", "/api/v1/orders", Some(&order(i64::MAX, "orphan").to_string()), &[]);
+    assert_eq!((orphan.status, orphan.error_code().as_str()), (422, "validation_failed"), "{orphan:?}");
+    assert!(orphan.body.contains("`user_id`"), "the 422 names the field: {orphan:?}");
+    // users consumes orders' events and vice versa: each creation once (two users, three
+    // orders: the orphan was never stored, so never announced).
+    for (consumer, created, count) in [("users", "orders.order.created", 3), ("orders", "users.user.created", 2)] {
         wait_for(&format!("{consumer} to process {created}"), Duration::from_secs(20), || {
-            total(&processed(&gateway, consumer)) == 2
+            total(&processed(&gateway, consumer)) == count
         });
         let body = processed(&gateway, consumer);
         assert!(body["data"].as_array().unwrap().iter().all(|e| e["event_type"] == created), "{body}");
@@ -179,10 +242,10 @@ fn microservices_with_nats_build_test_and_run() {
     let subject = format!("{}.orders.order.created", namespace.0);
     let (duplicate, fresh) = (event(seen["event_id"].as_str().unwrap()), event(&format!("fresh-{run}")));
     nats_publish(&[(&subject, None, &duplicate), (&subject, None, &fresh)]);
-    wait_for("the fresh event", Duration::from_secs(20), || total(&processed(&gateway, "users")) >= 3);
+    wait_for("the fresh event", Duration::from_secs(20), || total(&processed(&gateway, "users")) >= 4);
     std::thread::sleep(Duration::from_millis(500));
     let after = processed(&gateway, "users");
-    assert_eq!(total(&after), 3, "the redelivered event had an effect: {after}");
+    assert_eq!(total(&after), 4, "the redelivered event had an effect: {after}");
 
     // A resource of its own: the gateway routes it to orders, which publishes its creation.
     let product = json!({"name": "widget", "price": "12.50", "sku": format!("sku-{run}"), "quantity": 3,
@@ -193,7 +256,7 @@ fn microservices_with_nats_build_test_and_run() {
     let duplicate = gateway.request("POST", "/api/v1/products", Some(&product.to_string()), &[]);
     assert_eq!((duplicate.status, duplicate.error_code().as_str()), (409, "conflict"));
     wait_for("users to process orders.product.created", Duration::from_secs(20), || {
-        total(&processed(&gateway, "users")) == 4
+        total(&processed(&gateway, "users")) == 5
     });
     assert_eq!(processed(&gateway, "users")["data"][0]["event_type"], "orders.product.created");
 
@@ -223,10 +286,15 @@ fn microservices_with_nats_build_test_and_run() {
     assert_eq!(status.status, 503, "{status:?}");
     assert_eq!(status.json()["down"], json!(["users"]), "{}", status.body);
 
+    let pending = orders_without_users(&gateway, &services[0], user_id, order_id);
+
     // Restart it on the same port: after the cool-down a probe closes the circuit again.
-    let users = Server::start("users", ports[0], &service_env(&urls[0], &events));
+    let users = Server::start("users", ports[0], &service_env("users", &urls[0], ports[0], &events));
     wait_for("the users circuit to close", Duration::from_secs(20), || gateway.get("/api/v1/users").status == 200);
     gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
+    wait_for("order creation to recover", Duration::from_secs(20), || {
+        gateway.request("POST", "/api/v1/orders", Some(&pending), &[]).status == 201
+    });
 
     assert!(gateway.terminate().success(), "gateway: unclean exit on SIGTERM");
     assert!(users.terminate().success(), "users: unclean exit on SIGTERM");
@@ -254,13 +322,11 @@ fn microservices_without_events_build_test_and_run() {
     for (name, port) in SERVICES.iter().zip(ports) {
         let url = databases.create(format!("archgen_ms_none_{run}_{name}"));
         run_binary(name, &["migrate"], &[("DATABASE_URL", url.as_str())]);
-        services.push(Server::start(name, port, &service_env(&url, &[])));
+        services.push(Server::start(name, port, &service_env(name, &url, ports[0], &[])));
     }
     let gateway = Server::start("gateway", free_port(), &gateway_env(&ports));
     gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
-    for service in SERVICES {
-        crud_through_gateway(&gateway, service);
-    }
+    crud_on_every_service(&gateway);
     let no_events = gateway.get("/api/v1/users/events");
     assert_eq!(no_events.status, 400, "no events API without --events nats: {no_events:?}");
     assert!(gateway.terminate().success(), "gateway: unclean exit on SIGTERM");

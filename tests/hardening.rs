@@ -270,6 +270,14 @@ fn renamed_cases(project: &str, service: &str) -> Vec<Result<Answers, cargo_arch
                         *resource = format!("{service}/{rest}");
                     }
                 }
+                // And its calls.
+                for call in file.calls.iter_mut().flatten() {
+                    let ends: Vec<&str> = call
+                        .split(':')
+                        .map(|end| if end == &owned[..owned.len() - 1] { service } else { end })
+                        .collect();
+                    *call = ends.join(":");
+                }
                 service.clone_into(first);
             }
             Answers::resolve(&NewArgs::default(), Some(&file), &mut Defaults)

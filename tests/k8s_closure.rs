@@ -2,9 +2,10 @@
 //! `kubectl kustomize` and `python3` with PyYAML to read what it prints):
 //! - every ConfigMap, Secret and ServiceAccount a workload references exists in the overlay
 //!   (in prod, a missing Secret must be named in the generated README, as created out of band);
-//! - every in-cluster host:port the workloads are configured to reach (`DATABASE_URL`,
-//!   `NATS_URL`, `REDIS_URL`, `UPSTREAM_*_URL`) is a Service of the overlay with that port (in
-//!   prod, a host the README says to provide, "reachable as `host`", may be missing);
+//! - every in-cluster host:port the workloads are configured to reach (every `*_URL`:
+//!   `DATABASE_URL`, `NATS_URL`, `REDIS_URL`, `UPSTREAM_*_URL`, a called service's `USERS_URL`)
+//!   is a Service of the overlay with that port (in prod, a host the README says to provide,
+//!   "reachable as `host`", may be missing);
 //! - every such connection, and DNS, is allowed by the NetworkPolicies on both ends, and in the
 //!   dev overlays no egress rule goes beyond them;
 //! - migrations come first: a Deployment that reads `DATABASE_URL` runs `migrate` in an init
@@ -285,11 +286,10 @@ fn check_overlay(case: &str, overlay: &str, docs: &[Value], readme: &str) -> Vec
         // Connections, from the URLs the containers are configured with.
         for c in containers(pod.spec) {
             for (key, value) in env_values(docs, c) {
-                if !(key == "DATABASE_URL"
-                    || key == "NATS_URL"
-                    || key == "REDIS_URL"
-                    || (key.starts_with("UPSTREAM_") && key.ends_with("_URL")))
-                {
+                // Every address a workload is given: the database's, NATS', Redis', the
+                // gateway's upstreams (`UPSTREAM_*_URL`), the services a service calls
+                // (`USERS_URL`), …
+                if !key.ends_with("_URL") {
                     continue;
                 }
                 let Some((host, port)) = host_port(&value) else { continue };

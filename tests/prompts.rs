@@ -79,7 +79,7 @@ fn args(output: &Path) -> NewArgs {
 fn asks_what_is_missing_shows_the_answers_and_writes_after_yes() {
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("shop");
-    let mut user = Scripted::new(&["shop", ""], &["microservices", "none", "gitlab"], true);
+    let mut user = Scripted::new(&["shop", "", ""], &["microservices", "none", "gitlab"], true);
     let outcome = new_project(&args(&target), &mut user).unwrap();
     assert!(matches!(outcome, Outcome::Generated(_)));
     assert_eq!(
@@ -88,6 +88,7 @@ fn asks_what_is_missing_shows_the_answers_and_writes_after_yes() {
             "input: Project name",
             "select: Architecture style",
             "input: Services (comma-separated)",
+            "input: Calls between services (caller:callee, comma-separated, or none)",
             "select: Events between services",
             "select: CI provider",
             "confirm: Create it?"
@@ -97,6 +98,7 @@ fn asks_what_is_missing_shows_the_answers_and_writes_after_yes() {
         "name       shop",
         "style      microservices",
         "services   users, orders",
+        "calls      orders:users",
         "events     none",
         "database   postgres",
         "ci         gitlab",

@@ -155,7 +155,13 @@ fn microservices_grow_by_resources_and_services_as_one_new_generates() {
     git(&grown, &["commit", "-qm", "billing"]);
     archgen(dir).args(["update", "--path", "grown", "--set", "ci=gitlab"]).assert().success();
 
-    let example = |service: &str| format!("{service}/{service} name:string:unique description:text?");
+    // users and orders were the default services: their examples are the guidance's; billing,
+    // added later, gets the plain one.
+    let example = |service: &str| match service {
+        "users" => "users/users email:string:unique name:string".to_owned(),
+        "orders" => "orders/orders user_id:bigint total:decimal status:string".to_owned(),
+        _ => format!("{service}/{service} name:string:unique description:text?"),
+    };
     let products = format!("orders/{PRODUCTS}");
     archgen(dir)
         .args(["new", "shop", "--output", "fresh", "--ci", "gitlab", "--no-git", "--style", "microservices"])

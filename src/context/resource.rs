@@ -39,6 +39,71 @@ pub struct ResourceContext {
     pub sql: SqlContext,
     /// Values its tests send.
     pub test: TestContext,
+    /// Its fields that name a resource another service owns, checked there on create and
+    /// update (microservices, through the owner's calls; empty elsewhere).
+    pub references: Vec<ReferenceContext>,
+}
+
+/// A field `<singular>_id` (int or bigint) of a resource whose service calls the service that
+/// owns the resource `<singular>`: its value must name one that exists there.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceContext {
+    /// The field, as the client sends it and as the 422 names it.
+    pub field: String,
+    /// The id as an `Option<i64>` from `input` (`None`: an optional field left out).
+    pub id: String,
+    /// The service called (the `Callee` variant is its `pascal`).
+    pub callee: crate::names::Names,
+    /// Where the callee serves it: `/api/v1/<plural>`, and its name in a sentence.
+    pub path: String,
+    pub what: String,
+}
+
+impl ResourceContext {
+    /// Gives the resource its `references`: the docs' example body then names the first of each
+    /// referenced resource (id 1), which the README's `curl` examples create first.
+    pub fn refer(&mut self, references: Vec<ReferenceContext>) {
+        for reference in &references {
+            if let Some(field) = self.fields.iter().find(|f| f.name == reference.field) {
+                let sample = format!("\"{}\": {}", field.name, field.samples[0]);
+                self.example_body = self.example_body.replace(&sample, &format!("\"{}\": 1", field.name));
+            }
+        }
+        self.references = references;
+    }
+}
+
+impl ReferenceContext {
+    /// The references among `resource`'s fields to resources owned by `callees` (each with the
+    /// resources it owns).
+    #[must_use]
+    pub fn of(resource: &Resource, callees: &[(&crate::names::Names, Vec<&Resource>)]) -> Vec<Self> {
+        let mut out = Vec::new();
+        for field in &resource.fields {
+            if !matches!(field.ty, FieldType::Int | FieldType::Bigint) {
+                continue;
+            }
+            let Some(singular) = field.name.strip_suffix("_id") else { continue };
+            for (callee, owned) in callees {
+                let Some(target) = owned.iter().find(|r| r.singular == singular) else { continue };
+                let name = &field.name;
+                let id = match (field.ty, field.optional) {
+                    (FieldType::Bigint, false) => format!("Some(input.{name})"),
+                    (FieldType::Bigint, _) => format!("input.{name}"),
+                    (_, false) => format!("Some(i64::from(input.{name}))"),
+                    (_, true) => format!("input.{name}.map(i64::from)"),
+                };
+                out.push(Self {
+                    field: name.clone(),
+                    id,
+                    callee: (*callee).clone(),
+                    path: format!("/api/v1/{}", Spellings::of(&target.name).kebab),
+                    what: Spellings::of(&target.singular).title,
+                });
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +224,7 @@ impl ResourceContext {
             sql,
             test,
             fields,
+            references: Vec::new(),
         }
     }
 }

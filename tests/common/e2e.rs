@@ -127,7 +127,7 @@ pub const MICROSERVICES_NATS: Case = Case {
         "--ci",
         "none",
         "--resource",
-        "orders/orders name:string:unique description:text?",
+        "orders/orders user_id:bigint total:decimal status:string",
         "--resource",
         concat!("orders/", every_type!()),
     ],

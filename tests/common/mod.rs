@@ -24,8 +24,11 @@ pub fn cases() -> Vec<Answers> {
         ("catalog", Events::Nats, Ci::None),
         ("users,orders,billing", Events::None, Ci::Github),
     ] {
+        // Three services: a service with two callees, one with two callers.
+        let calls = (services == "users,orders,billing")
+            .then(|| vec!["billing:orders".to_owned(), "orders:users".to_owned(), "billing:users".to_owned()]);
         let services = Some(services.split(',').map(str::to_owned).collect());
-        cases.push(NewArgs { services, events: Some(events), ..args(Style::Microservices, Db::Postgres, ci) });
+        cases.push(NewArgs { services, calls, events: Some(events), ..args(Style::Microservices, Db::Postgres, ci) });
     }
     for platform in [Platform::AwsLambda, Platform::Knative] {
         for db in [Db::Postgres, Db::None] {

@@ -30,7 +30,8 @@ pub struct UpstreamConfig {
 }
 
 /// Retries for idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) after a transport error,
-/// a timeout, or a 502/503/504; never for POST or PATCH, which could apply twice.
+/// a timeout, or a 502/503/504; never for POST or PATCH, which could apply twice. The circuit
+/// counts every failure but a 503, which an upstream that is up gives (see [`Upstream::send`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Extra attempts after the first.
@@ -172,7 +173,15 @@ impl Upstream {
                 tokio::time::timeout(self.config.timeout, self.client.request(request)).await;
             match outcome {
                 Ok(Ok(response)) if response.status().is_server_error() => {
-                    permit.failure();
+                    // A 503 is the upstream answering: it is up and refuses this request only
+                    // (something it needs is down, or it sheds load), so it does not count
+                    // against the circuit, which would refuse its other routes too (reads of
+                    // orders while users is down). Any other 5xx does.
+                    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+                        permit.success();
+                    } else {
+                        permit.failure();
+                    }
                     let retryable = matches!(
                         response.status(),
                         StatusCode::BAD_GATEWAY

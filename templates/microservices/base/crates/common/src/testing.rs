@@ -1,15 +1,19 @@
 //! Helpers for integration tests: the app called in memory ([`TestClient`]), or served on an
 //! ephemeral port where a test needs a real socket ([`TestServer`]: a fake upstream, the proof
-//! that a server listens) and, with `postgres`, a private, migrated schema per test ([`TestDb`]).
+//! that a server listens; [`FakeService`]: a service the one under test calls) and, with
+//! `postgres`, a private, migrated schema per test ([`TestDb`]).
 
 mod client;
 #[cfg(feature = "postgres")]
 pub mod schema;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Body;
+use axum::http::StatusCode;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
@@ -84,6 +88,65 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+    }
+}
+
+/// A service that the one under test calls, faked on an ephemeral port: it answers every
+/// request with the status it is told (200 with an empty `data` until then) and counts them;
+/// once stopped it refuses connections, as a service that is down does.
+#[derive(Debug)]
+pub struct FakeService {
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    status: Arc<AtomicU16>,
+    hits: Arc<AtomicUsize>,
+    server: Mutex<Option<TestServer>>,
+}
+
+impl FakeService {
+    pub async fn spawn() -> Self {
+        let status = Arc::new(AtomicU16::new(200));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (answer, count) = (status.clone(), hits.clone());
+        let app = Router::new().fallback(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            let status = StatusCode::from_u16(answer.load(Ordering::SeqCst))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            std::future::ready((status, axum::Json(serde_json::json!({ "data": {} }))))
+        });
+        let config = HttpConfig {
+            shutdown_grace: std::time::Duration::from_secs(1),
+            ..HttpConfig::default()
+        };
+        let server = TestServer::spawn(app, &config).await;
+        Self {
+            url: format!("http://{}", server.addr),
+            status,
+            hits,
+            server: Mutex::new(Some(server)),
+        }
+    }
+
+    /// From now on, every request gets `status`.
+    pub fn answer(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// The requests it got so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+
+    /// Stops it: its connections close and new ones are refused.
+    pub async fn stop(&self) {
+        let server = self
+            .server
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(server) = server {
+            server.stop().await.expect("the fake stops");
         }
     }
 }
