@@ -1,4 +1,4 @@
-//! The `openapi` feature end to end (slow tier): schemathesis, from PyPI
+//! The `openapi` feature end to end (slow tier): schemathesis, from `PyPI`
 //! (`scripts/schemathesis-venv.sh`), given only the running service's `/openapi.json`, sends
 //! generated requests to every operation (examples, coverage, fuzzing, and the stateful phase
 //! that follows the document's links from a create to its reads and writes) and checks every
