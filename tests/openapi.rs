@@ -1,4 +1,5 @@
-//! The `openapi` feature end to end (slow tier): schemathesis, from `PyPI`
+//! The `openapi` feature end to end (slow tier), for the monolith on `PostgreSQL`, the Knative API
+//! and the AWS Lambda API's local binary: schemathesis, from `PyPI`
 //! (`scripts/schemathesis-venv.sh`), given only the running service's `/openapi.json`, sends
 //! generated requests to every operation (examples, coverage, fuzzing, and the stateful phase
 //! that follows the document's links from a create to its reads and writes) and checks every
@@ -15,7 +16,9 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::e2e::{self, KNATIVE_POSTGRES, MONOLITH_POSTGRES, Project, Server, free_port, postgres_server, psql};
+use common::e2e::{
+    self, AWS_LAMBDA_POSTGRES, KNATIVE_POSTGRES, MONOLITH_POSTGRES, Project, Server, free_port, postgres_server, psql,
+};
 
 /// What schemathesis checks: the contract, not the input rules a schema cannot state (a text
 /// field's trimmed length, a unique value), which the API answers with a documented 422 or 409.
@@ -60,15 +63,16 @@ fn contract_holds(server: &Server) {
     assert!(!summary.contains("Failures:") && !summary.contains("Errors:"), "{summary}");
 }
 
-/// Builds the case, migrates a database of its own and serves `binary` on it.
-fn serve(project: &Project, binary: &str, name: &str) -> (Server, String) {
+/// Builds the case, migrates a database of its own with `migrate` (a binary and its arguments)
+/// and serves `binary` on it.
+fn serve(project: &Project, binary: &str, migrate: (&str, &[&str]), name: &str) -> (Server, String) {
     let test_url = format!("{}/postgres", postgres_server());
     project.build_and_test(&[("DATABASE_URL", &test_url)]);
     let database = format!("archgen_openapi_{name}_{}", std::process::id());
     psql(&format!("DROP DATABASE IF EXISTS {database}"));
     psql(&format!("CREATE DATABASE {database}"));
     let url = format!("{}/{database}", postgres_server());
-    e2e::run_binary(binary, &["migrate"], &[("DATABASE_URL", &url)]);
+    e2e::run_binary(migrate.0, migrate.1, &[("DATABASE_URL", &url)]);
     let server = Server::start(binary, free_port(), &[("DATABASE_URL".to_owned(), url)]);
     server.wait_until("readyz", |s| s.get("/readyz").status == 200);
     (server, database)
@@ -82,7 +86,8 @@ fn finish(server: Server, database: &str) {
 #[test]
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn monolith_on_postgres_keeps_its_contract() {
-    let (server, database) = serve(&MONOLITH_POSTGRES.project(), MONOLITH_POSTGRES.name, "monolith");
+    let (server, database) =
+        serve(&MONOLITH_POSTGRES.project(), MONOLITH_POSTGRES.name, (MONOLITH_POSTGRES.name, &["migrate"]), "monolith");
     contract_holds(&server);
     finish(server, &database);
 }
@@ -91,7 +96,18 @@ fn monolith_on_postgres_keeps_its_contract() {
 #[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
 fn knative_api_keeps_its_contract() {
     let binary = format!("{}-api", KNATIVE_POSTGRES.name);
-    let (server, database) = serve(&KNATIVE_POSTGRES.project(), &binary, "knative");
+    let (server, database) = serve(&KNATIVE_POSTGRES.project(), &binary, (&binary, &["migrate"]), "knative");
+    contract_holds(&server);
+    finish(server, &database);
+}
+
+/// The AWS Lambda API as its `local` binary serves it (the same router as on Lambda), migrated
+/// by the migrate function run as a command.
+#[test]
+#[ignore = "slow: builds and runs a generated project (run by .ci/run)"]
+fn aws_lambda_api_keeps_its_contract() {
+    let migrate = format!("{}-migrate", AWS_LAMBDA_POSTGRES.name);
+    let (server, database) = serve(&AWS_LAMBDA_POSTGRES.project(), "local", (&migrate, &[]), "aws_lambda");
     contract_holds(&server);
     finish(server, &database);
 }
