@@ -88,6 +88,16 @@ pub struct Slots {
     pub on_find: String,
     pub on_update: String,
     pub on_delete: String,
+    /// Every style, each resource's domain type and its input: attribute lines before their
+    /// doc comment (a derive of a trait the feature's code needs of every resource; placed
+    /// there so that rustfmt does not merge it into the type's own `#[derive(…)]`).
+    pub resource_types: String,
+    /// Every style: items at the end of each resource's handlers module (`PATH` and `ONE`, its
+    /// routes, in scope, its domain module as `resource`), e.g. a function the routes call.
+    pub resource_http: String,
+    /// Monolith and serverless: module declarations of the app's integration tests
+    /// (`tests/api/main.rs`), for the files of a feature's `tests/` (mounted beside it).
+    pub test_modules: String,
     /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
     /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
     /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in

@@ -5,6 +5,7 @@
 //! templates/features/<name>/
 //!   feature.toml            styles it supports, one line of guidance
 //!   code/…                  its modules, mounted at the style's code root (see `code_root`)
+//!   tests/…                 its integration tests, beside the app's (see `tests_root`)
 //!   files/…                 its other files, at the project root
 //!   service/…               per service (microservices), at the project root
 //!   slots/<slot>.hbs        fragments for named slots (see `context::Slots`)
@@ -98,9 +99,14 @@ impl Feature {
         let style = answers.style();
         let mut layers = Vec::new();
         for base in self.bases(answers) {
-            for (folder, per, prefix) in
-                [("code", Per::Project, code_root(style)), ("files", Per::Project, ""), ("service", Per::Service, "")]
-            {
+            let folders = [
+                ("code", Per::Project, Some(code_root(style))),
+                ("tests", Per::Project, tests_root(style)),
+                ("files", Per::Project, Some("")),
+                ("service", Per::Service, Some("")),
+            ];
+            for (folder, per, prefix) in folders {
+                let Some(prefix) = prefix else { continue };
                 let dir = format!("{base}/{folder}");
                 if self.root.get_dir(&dir).is_some() {
                     layers.push(Layer { root: self.root, dir, prefix, per });
@@ -227,6 +233,17 @@ pub fn choose(
         chosen.push(feature.name.clone());
     }
     Ok(catalogue.iter().filter(|f| chosen.contains(&f.name)).map(|f| f.name.clone()).collect())
+}
+
+/// Where a style's app has its integration tests (`app/test-app`): a feature's `tests/` is
+/// mounted there, its modules declared in the slot `test_modules`. Microservices have none.
+#[must_use]
+pub fn tests_root(style: Style) -> Option<&'static str> {
+    match style {
+        Style::Monolith => Some("tests/api/"),
+        Style::Microservices => None,
+        Style::Serverless => Some("crates/core/tests/api/"),
+    }
 }
 
 /// Where a style's application code lives: a feature's `code/` is mounted there.

@@ -253,7 +253,7 @@ fn on_a_narrow_terminal_nothing_is_wider_and_the_taken_target_is_said_at_once() 
     assert!(taken < shown.find("Architecture style").unwrap(), "reported only after other questions");
     assert!(lines.iter().any(|l| l == "Database: sqlite"), "the choice is echoed as its value alone:\n{lines:#?}");
     assert!(lines.iter().any(|l| l == "Architecture style: monolith"), "{lines:#?}");
-    assert!(lines.iter().any(|l| l == "Features: none"), "{lines:#?}");
+    assert!(lines.iter().any(|l| l == "Features: openapi"), "the defaults ticked: {lines:#?}");
     assert!(lines.iter().any(|l| l.trim_end() == "About to create:"), "{lines:#?}");
     assert!(lines.iter().any(|l| l == "  database   sqlite"), "{lines:#?}");
     assert!(shown.contains("Nothing was written: you answered no"), "{shown}");

@@ -72,7 +72,15 @@ pub fn case_id(answers: &Answers) -> String {
         id.push_str(platform.name());
     }
     id = format!("{id}-{}-{}", answers.shape.db().name(), answers.ci.name());
-    for feature in &answers.features {
+    // The features a project has by default (openapi) are not named: a case is named by what
+    // its answers add to the style.
+    let defaults: Vec<String> = cargo_archgen::features::choosable(&cargo_archgen::plan::TEMPLATES, &answers.shape)
+        .expect("the catalogue")
+        .into_iter()
+        .filter(|feature| feature.manifest.default)
+        .map(|feature| feature.name)
+        .collect();
+    for feature in answers.features.iter().filter(|f| !defaults.contains(f)) {
         id.push('-');
         id.push_str(feature);
     }
