@@ -73,5 +73,8 @@ done
 generate "monolith-postgres-github-ratelimit" --style monolith --db postgres --ci github --features ratelimit
 generate "serverless-knative-postgres-gitlab-ratelimit" --style serverless --platform knative --ci gitlab \
   --features ratelimit
+generate "monolith-sqlite-github-auth" --style monolith --db sqlite --ci github --features auth
+generate "monolith-postgres-gitlab-auth-cache-ratelimit" --style monolith --db postgres --ci gitlab \
+  --features auth,cache,ratelimit
 
 "$repo/scripts/lint-project.sh" "${dirs[@]}"
