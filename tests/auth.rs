@@ -281,6 +281,9 @@ fn monolith_with_auth_verifies_tokens_against_a_rotating_jwks_and_applies_roles(
     // An unknown kid refetches the JWKS, at most once per AUTH_JWKS_REFRESH_SECS however many
     // arrive: a flood of made-up kids costs the identity provider one request a period.
     let unknown = stranger.sign(&claims(&["admin"], |_| {}));
+    assert_unauthorized(&get(&server, &unknown), "unknown key, within the period of the fetch at start");
+    assert_eq!(jwks.fetches(), 1, "no refetch within AUTH_JWKS_REFRESH_SECS of the last");
+    std::thread::sleep(Duration::from_millis(2100));
     let before = jwks.fetches();
     for _ in 0..10 {
         assert_unauthorized(&get(&server, &unknown), "unknown key");
