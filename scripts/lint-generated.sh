@@ -73,6 +73,9 @@ done
 generate "monolith-postgres-github-ratelimit" --style monolith --db postgres --ci github --features ratelimit
 generate "serverless-knative-postgres-gitlab-ratelimit" --style serverless --platform knative --ci gitlab \
   --features ratelimit
+generate "monolith-sqlite-github-auth" --style monolith --db sqlite --ci github --features auth
+generate "monolith-postgres-gitlab-auth-cache-ratelimit" --style monolith --db postgres --ci gitlab \
+  --features auth,cache,ratelimit
 
 # The projects in ARCHGEN_LINT_JOBS shares (default: one per core), linted at once: the linters
 # (checkov above all) are single-threaded Python. Each share's report is shown whole, in turn.

@@ -156,7 +156,7 @@ fn the_readme_table_is_the_catalogue() {
 
 /// Every pair of the features a style can take renders, for each style, platform and database:
 /// two features fill the same slots, so each pair is a project of its own. (The slow tier builds
-/// each style's project with every feature at once: `e2e::MONOLITH_RATELIMIT`, `e2e::KNATIVE_RATELIMIT`.)
+/// each style's project with every feature at once: `e2e::MONOLITH_AUTH`, `e2e::KNATIVE_RATELIMIT`.)
 #[test]
 fn every_pair_of_features_renders_in_every_style() {
     use cargo_archgen::answers::Answers;

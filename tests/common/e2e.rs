@@ -236,6 +236,14 @@ pub const KNATIVE_RATELIMIT: Case = Case {
     ],
 };
 
+/// The `auth` feature (`tests/auth.rs`), with every other feature the monolith takes: each
+/// feature at once, built with clippy and tested, under a project name of its own.
+pub const MONOLITH_AUTH: Case = Case {
+    id: "monolith-postgres-auth-cache-ratelimit",
+    name: "guarded",
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "auth,cache,ratelimit"],
+};
+
 /// The monolith with the Redis cache (`--features cache`): `tests/cache.rs`.
 pub const MONOLITH_POSTGRES_CACHE: Case = Case {
     id: "monolith-postgres-cache",

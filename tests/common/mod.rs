@@ -45,6 +45,8 @@ pub fn cases() -> Vec<Answers> {
         features: ratelimit,
         ..args(Style::Serverless, Db::Postgres, Ci::Gitlab)
     });
+    let auth = Some(vec!["auth".to_owned()]);
+    cases.push(NewArgs { features: auth, ..args(Style::Monolith, Db::Sqlite, Ci::Github) });
     let cache = || Some(vec!["cache".to_owned()]);
     for ci in [Ci::Github, Ci::Gitlab] {
         cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Postgres, ci) });
