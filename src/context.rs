@@ -88,6 +88,11 @@ pub struct Slots {
     pub on_find: String,
     pub on_update: String,
     pub on_delete: String,
+    /// Every style on sqlx: statements in each resource's `insert`, inside the transaction of
+    /// the write (`tx` in scope, `created` the stored entity, the resource's domain module as
+    /// `resource`), before it commits: what must happen with the write or not at all (a job).
+    /// When a feature fills it, the insert runs in a transaction; else on the pool.
+    pub on_insert: String,
     /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
     /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
     /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in

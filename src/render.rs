@@ -379,6 +379,7 @@ mod tests {
         ("on_find", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("on_update", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("on_delete", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("on_insert", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("readiness", &["monolith", "aws-lambda", "knative"]),
         ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("compose_header", &["monolith"]),
