@@ -129,6 +129,9 @@ pub struct Slots {
     pub k8s_app_env_from: String,
     /// Kubernetes dev overlay: `resources` and `patches` entries.
     pub k8s_dev_resources: String,
+    /// Kubernetes, monolith: `resources` entries of `deploy/k8s/base` (a feature's own
+    /// manifests, e.g. its worker's Deployment).
+    pub k8s_base_resources: String,
     pub k8s_dev_patches: String,
     /// CI: GitHub steps that run first in the test job; GitLab services and variables of it.
     pub ci_github_test_steps: String,

@@ -393,6 +393,7 @@ mod tests {
         ("k8s_app_env_from", &["monolith", "knative"]),
         ("checkov_skips", &["monolith"]),
         ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
+        ("k8s_base_resources", &["monolith"]),
         ("k8s_dev_patches", &["monolith", "microservices", "knative"]),
         ("ci_github_test_steps", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("ci_github_test_services", &["monolith", "microservices", "aws-lambda", "knative"]),

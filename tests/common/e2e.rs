@@ -256,6 +256,13 @@ pub const MONOLITH_POSTGRES_CACHE: Case = Case {
     ],
 };
 
+/// The monolith on PostgreSQL with durable jobs (`tests/jobs.rs`): the example resource only.
+pub const MONOLITH_POSTGRES_JOBS: Case = Case {
+    id: "monolith-postgres-jobs",
+    name: "shop-jobs",
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "jobs", "--resource", EXAMPLE],
+};
+
 /// [`MONOLITH_POSTGRES_CACHE`] with `--db sqlite`.
 pub const MONOLITH_SQLITE_CACHE: Case = Case {
     id: "monolith-sqlite-cache",

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use graphile_worker::worker_utils::types::RescheduleJobOptions;
 use graphile_worker::{
     IntoTaskHandlerResult, JobComplete, JobFail, JobPermanentlyFail, JobSpec, TaskHandler,
     WorkerContext, WorkerOptions, WorkerUtils,
 };
-use graphile_worker::worker_utils::types::RescheduleJobOptions;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -44,15 +44,14 @@ pub struct JobsConfig {
     pub drain: Duration,
     /// How often an idle worker looks for jobs (besides PostgreSQL's notifications).
     pub poll: Duration,
-    /// The worker's port for its probes and `/metrics`.
-    pub port: u16,
 }
 
 impl JobsConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let max_attempts = env.positive("JOBS_MAX_ATTEMPTS", 8)?;
-        let max_attempts = i16::try_from(max_attempts)
-            .map_err(|e| ConfigError::invalid("JOBS_MAX_ATTEMPTS", &max_attempts.to_string(), &e))?;
+        let max_attempts = i16::try_from(max_attempts).map_err(|e| {
+            ConfigError::invalid("JOBS_MAX_ATTEMPTS", &max_attempts.to_string(), &e)
+        })?;
         let concurrency = env.positive("JOBS_CONCURRENCY", 4)?;
         Ok(Self {
             webhook: env.get("NOTIFY_WEBHOOK_URL").filter(|url| !url.is_empty()),
@@ -62,7 +61,6 @@ impl JobsConfig {
             lease: Duration::from_secs(env.positive("JOBS_LEASE_SECS", 300)?),
             drain: Duration::from_secs(env.positive("JOBS_DRAIN_SECS", 25)?),
             poll: env.millis("JOBS_POLL_MS", 2_000)?,
-            port: env.parse_or("WORKER_PORT", 8081)?,
         })
     }
 }
@@ -71,9 +69,10 @@ impl JobsConfig {
 /// builds the app without it), writes add no job.
 static ENQUEUE: OnceLock<JobsConfig> = OnceLock::new();
 
-/// Lets the writes of this process add jobs, with `config`.
-pub fn enable(config: JobsConfig) {
-    let _ = ENQUEUE.set(config);
+/// Lets the writes of this process add jobs, with the settings of the environment.
+pub fn enable_from_env() -> Result<(), ConfigError> {
+    let _ = ENQUEUE.set(JobsConfig::from_env(&Env::process())?);
+    Ok(())
 }
 
 /// The notification job: the created resource, POSTed to `NOTIFY_WEBHOOK_URL`.
@@ -95,10 +94,24 @@ pub async fn created<T: Serialize>(
     let Some(config) = ENQUEUE.get().filter(|c| c.webhook.is_some()) else {
         return Ok(());
     };
-    let job = Notify { resource: resource.to_owned(), id, body: serde_json::to_value(entity)? };
-    let spec = JobSpec { max_attempts: Some(config.max_attempts), ..JobSpec::default() };
-    graphile_worker::sql::add_job::single::add_job(tx, SCHEMA, Notify::IDENTIFIER, serde_json::to_value(job)?, spec, false)
-        .await?;
+    let job = Notify {
+        resource: resource.to_owned(),
+        id,
+        body: serde_json::to_value(entity)?,
+    };
+    let spec = JobSpec {
+        max_attempts: Some(config.max_attempts),
+        ..JobSpec::default()
+    };
+    graphile_worker::sql::add_job::single::add_job(
+        tx,
+        SCHEMA,
+        Notify::IDENTIFIER,
+        serde_json::to_value(job)?,
+        spec,
+        false,
+    )
+    .await?;
     Ok(())
 }
 
@@ -115,31 +128,35 @@ struct Counters {
 #[derive(Debug, Clone)]
 struct Delivery {
     client: reqwest::Client,
-    url: String,
+    /// Unset: the app adds no job, and a job found anyway (added while it was set) fails.
+    url: Option<String>,
 }
 
 impl TaskHandler for Notify {
     const IDENTIFIER: &'static str = "notify";
 
     async fn run(self, ctx: WorkerContext) -> impl IntoTaskHandlerResult {
-        let Some(delivery) = ctx.get_ext::<Delivery>() else {
-            return Err("the worker has no webhook configured (NOTIFY_WEBHOOK_URL)".to_owned());
+        let Some((delivery, url)) = ctx
+            .get_ext::<Delivery>()
+            .and_then(|d| d.url.as_deref().map(|url| (d, url)))
+        else {
+            return Err("NOTIFY_WEBHOOK_URL is not set in the worker".to_owned());
         };
         let job = ctx.job();
         let response = delivery
             .client
-            .post(&delivery.url)
+            .post(url)
             .header(IDEMPOTENCY_HEADER, job.id().to_string())
             .json(&self)
             .send()
             .await
-            .map_err(|e| format!("POST {}: {e}", delivery.url))?;
+            .map_err(|e| format!("POST {url}: {e}"))?;
         let status = response.status();
         if status.is_success() {
             tracing::info!(job = job.id(), resource = %self.resource, id = self.id, "notified");
             Ok(())
         } else {
-            Err(format!("POST {} answered {status}", delivery.url))
+            Err(format!("POST {url} answered {status}"))
         }
     }
 }
@@ -160,16 +177,11 @@ pub async fn migrate(pool: &PgPool) -> cli::Result {
 }
 
 /// `worker`: runs jobs until SIGTERM or SIGINT, then lets the running ones finish (up to
-/// `JOBS_DRAIN_SECS`); serves `/healthz`, `/readyz` and `/metrics` on `WORKER_PORT`.
+/// `JOBS_DRAIN_SECS`); serves `/healthz`, `/readyz` and `/metrics` on `PORT` (it serves no API).
 pub async fn worker() -> cli::Result {
     let config = Config::from_env()?;
     crate::telemetry::init(&config.log)?;
     let jobs = JobsConfig::from_env(&Env::process())?;
-    let Some(url) = jobs.webhook.clone() else {
-        return Err(crate::failure::Failure::new("NOTIFY_WEBHOOK_URL is not set: the worker has nothing to deliver")
-            .help("set NOTIFY_WEBHOOK_URL to the URL that receives the notifications (see .env.example)")
-            .into());
-    };
     // ring, as the project's sqlx uses (aws-lc would add a C build); the webhook is plain TLS.
     #[allow(deprecated)]
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -177,17 +189,24 @@ pub async fn worker() -> cli::Result {
     let pool = pool(&config).await?;
     migrate(&pool).await?;
     let counters = Arc::new(Counters::default());
-    let listener = tokio::net::TcpListener::bind((config.host.as_str(), jobs.port))
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port))
         .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, jobs.port))?;
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
     tokio::spawn(probes(listener, pool.clone(), Arc::clone(&counters)));
-    let (done, fail, dead) = (Arc::clone(&counters), Arc::clone(&counters), Arc::clone(&counters));
+    let (done, fail, dead) = (
+        Arc::clone(&counters),
+        Arc::clone(&counters),
+        Arc::clone(&counters),
+    );
     let worker = WorkerOptions::default()
         .pg_pool(pool)
         .schema(SCHEMA)
         .concurrency(jobs.concurrency)
         .poll_interval(jobs.poll)
-        .add_extension(Delivery { client, url })
+        .add_extension(Delivery {
+            client,
+            url: jobs.webhook.clone(),
+        })
         .define_job::<Notify>()
         .heartbeat_interval(jobs.lease / 3)
         .sweep_interval(jobs.lease / 2)
@@ -269,20 +288,56 @@ async fn metrics(pool: &PgPool, counters: &Counters) -> (axum::http::StatusCode,
     .fetch_one(pool)
     .await;
     let Ok((depth, oldest, failed)) = queue else {
-        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n".to_owned());
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable\n".to_owned(),
+        );
     };
     let counter = |name: &str, help: &str, value: &AtomicU64| {
-        format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", value.load(Ordering::Relaxed))
+        format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+            value.load(Ordering::Relaxed)
+        )
     };
-    let gauge = |name: &str, help: &str, value: String| format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+    let gauge = |name: &str, help: &str, value: String| {
+        format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
+    };
     let text = [
-        counter("jobs_processed_total", "Jobs run to success.", &counters.processed),
-        counter("jobs_failed_total", "Job runs that failed.", &counters.failed),
-        counter("jobs_retried_total", "Failed runs that will be retried.", &counters.retried),
-        counter("jobs_dead_total", "Jobs that failed for the last time.", &counters.dead),
-        gauge("jobs_queue_depth", "Jobs waiting to run, now or later.", depth.to_string()),
-        gauge("jobs_oldest_age_seconds", "How long the oldest due job has waited.", oldest.to_string()),
-        gauge("jobs_failed_kept", "Jobs kept after their last attempt failed.", failed.to_string()),
+        counter(
+            "jobs_processed_total",
+            "Jobs run to success.",
+            &counters.processed,
+        ),
+        counter(
+            "jobs_failed_total",
+            "Job runs that failed.",
+            &counters.failed,
+        ),
+        counter(
+            "jobs_retried_total",
+            "Failed runs that will be retried.",
+            &counters.retried,
+        ),
+        counter(
+            "jobs_dead_total",
+            "Jobs that failed for the last time.",
+            &counters.dead,
+        ),
+        gauge(
+            "jobs_queue_depth",
+            "Jobs waiting to run, now or later.",
+            depth.to_string(),
+        ),
+        gauge(
+            "jobs_oldest_age_seconds",
+            "How long the oldest due job has waited.",
+            oldest.to_string(),
+        ),
+        gauge(
+            "jobs_failed_kept",
+            "Jobs kept after their last attempt failed.",
+            failed.to_string(),
+        ),
     ]
     .concat();
     (axum::http::StatusCode::OK, text)
@@ -309,7 +364,10 @@ pub async fn failed() -> cli::Result {
     .await?;
     for row in rows {
         let error = row.last_error.unwrap_or_default().replace('\n', " ");
-        println!("{}\t{}\t{}\t{error}", row.id, row.task_identifier, row.attempts);
+        println!(
+            "{}\t{}\t{}\t{error}",
+            row.id, row.task_identifier, row.attempts
+        );
     }
     Ok(())
 }
@@ -317,17 +375,26 @@ pub async fn failed() -> cli::Result {
 /// `jobs retry ID`: runs a failed job again now, with its attempts counted from zero.
 pub async fn retry(id: &str) -> cli::Result {
     let Ok(id) = id.parse::<i64>() else {
-        return Err(crate::failure::Failure::new(format!("{id:?} is not a job id"))
-            .help("pass a number from the first column of `jobs failed`")
-            .into());
+        return Err(
+            crate::failure::Failure::new(format!("{id:?} is not a job id"))
+                .help("pass a number from the first column of `jobs failed`")
+                .into(),
+        );
     };
     let pool = pool(&Config::from_env()?).await?;
-    let options = RescheduleJobOptions { attempts: Some(0), ..RescheduleJobOptions::default() };
-    let rescheduled = WorkerUtils::new(pool, SCHEMA).reschedule_jobs(&[id], options).await?;
+    let options = RescheduleJobOptions {
+        attempts: Some(0),
+        ..RescheduleJobOptions::default()
+    };
+    let rescheduled = WorkerUtils::new(pool, SCHEMA)
+        .reschedule_jobs(&[id], options)
+        .await?;
     if rescheduled.is_empty() {
-        return Err(crate::failure::Failure::new(format!("there is no job {id}"))
-            .help("`jobs failed` lists the failed jobs; a job that succeeded is deleted")
-            .into());
+        return Err(
+            crate::failure::Failure::new(format!("there is no job {id}"))
+                .help("`jobs failed` lists the failed jobs; a job that succeeded is deleted")
+                .into(),
+        );
     }
     println!("job {id} will run again");
     Ok(())
