@@ -30,7 +30,8 @@ struct Delivery {
 }
 
 /// The webhook: answers 500 to an item named `flaky…` on its first two deliveries and to
-/// `broken…` while `broken` is set, 200 otherwise; records every delivery.
+/// `broken…` while `broken` is set, 200 otherwise (`slow` and `drain` after a while); records
+/// every delivery.
 #[derive(Clone, Default)]
 struct Receiver {
     seen: Arc<Mutex<Vec<Delivery>>>,
@@ -45,7 +46,8 @@ impl Receiver {
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                this.answer(stream);
+                let this = this.clone();
+                std::thread::spawn(move || this.answer(stream));
             }
         });
         port
@@ -73,8 +75,14 @@ impl Receiver {
             (name.starts_with("flaky") && earlier < 2) || (name.starts_with("broken") && *self.broken.lock().unwrap());
         let status = if fail { 500 } else { 200 };
         let key = headers.get("idempotency-key").cloned().unwrap_or_default();
+        // `slow`: its first delivery outlasts the worker (killed meanwhile); `drain`: long
+        // enough for SIGTERM to arrive while it runs.
+        let hold = (name.starts_with("slow") && earlier == 0) || name.starts_with("drain");
         seen.push(Delivery { name, key, at: Instant::now(), status });
         drop(seen);
+        if hold {
+            std::thread::sleep(Duration::from_secs(2));
+        }
         let reason = if fail { "Internal Server Error" } else { "OK" };
         let _ = write!(stream, "HTTP/1.1 {status} {reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
     }
@@ -210,12 +218,36 @@ fn jobs_are_added_with_the_write_retried_kept_when_failing_and_retried_by_hand()
     assert_eq!(receiver.of("one").len(), 1);
     assert_eq!(receiver.of("two").len(), 1);
 
-    // SIGTERM: the worker stops within its drain.
+    // A worker killed mid-job: after its lease another worker delivers the job again, with
+    // the same id.
+    assert_eq!(create(&server, "slow"), 201);
+    eventually("slow delivered once", 30, || receiver.of("slow").len() == 1);
+    worker.0.kill().unwrap();
+    worker.0.wait().unwrap();
+    let killed = Instant::now();
+    let mut worker = self::worker(&envs, worker_port);
+    eventually("slow delivered again after the lease", 60, || receiver.of("slow").len() == 2);
+    let slow = receiver.of("slow");
+    assert_eq!(slow[0].key, slow[1].key);
+    let taken_back = slow[1].at.duration_since(killed);
+    assert!(taken_back >= Duration::from_secs(2), "taken back {taken_back:?} after the kill, before the lease");
+
+    // SIGTERM while a job runs: the worker finishes it, then exits; it is not delivered again.
+    assert_eq!(create(&server, "drain"), 201);
+    eventually("drain being delivered", 30, || receiver.of("drain").len() == 1);
     Command::new("kill").args(["-TERM", &worker.0.id().to_string()]).status().unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
-    while worker.0.try_wait().unwrap().is_none() {
+    let status = loop {
+        if let Some(status) = worker.0.try_wait().unwrap() {
+            break status;
+        }
         assert!(Instant::now() < deadline, "the worker did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
-    }
+    };
+    assert!(status.success(), "{status}");
+    let _worker = self::worker(&envs, worker_port);
+    eventually("a new worker is ready", 30, || answers(worker_port, "/readyz"));
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(receiver.of("drain").len(), 1, "the drained job ran again");
     drop(server);
 }

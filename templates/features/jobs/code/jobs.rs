@@ -232,6 +232,7 @@ pub async fn worker() -> cli::Result {
         .on(JobPermanentlyFail, move |ctx| {
             let counters = Arc::clone(&dead);
             async move {
+                counters.failed.fetch_add(1, Ordering::Relaxed);
                 counters.dead.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(job = ctx.job.id(), error = %ctx.error, "job failed for the last time");
             }
