@@ -73,5 +73,8 @@ done
 generate "monolith-postgres-github-ratelimit" --style monolith --db postgres --ci github --features ratelimit
 generate "serverless-knative-postgres-gitlab-ratelimit" --style serverless --platform knative --ci gitlab \
   --features ratelimit
+for ci in github gitlab; do
+  generate "monolith-postgres-$ci-jobs" --style monolith --db postgres --ci "$ci" --features jobs
+done
 
 "$repo/scripts/lint-project.sh" "${dirs[@]}"

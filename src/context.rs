@@ -132,6 +132,9 @@ pub struct Slots {
     /// Kubernetes, monolith: `resources` entries of `deploy/k8s/base` (a feature's own
     /// manifests, e.g. its worker's Deployment).
     pub k8s_base_resources: String,
+    /// Kubernetes, monolith: `resources` entries of the prod overlay (e.g. an egress rule to an
+    /// address outside the cluster, which the dev overlay has no use for).
+    pub k8s_prod_resources: String,
     pub k8s_dev_patches: String,
     /// CI: GitHub steps that run first in the test job; GitLab services and variables of it.
     pub ci_github_test_steps: String,

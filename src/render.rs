@@ -394,6 +394,7 @@ mod tests {
         ("checkov_skips", &["monolith"]),
         ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
         ("k8s_base_resources", &["monolith"]),
+        ("k8s_prod_resources", &["monolith"]),
         ("k8s_dev_patches", &["monolith", "microservices", "knative"]),
         ("ci_github_test_steps", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("ci_github_test_services", &["monolith", "microservices", "aws-lambda", "knative"]),
