@@ -256,7 +256,7 @@ pub const MONOLITH_POSTGRES_CACHE: Case = Case {
     ],
 };
 
-/// The monolith on PostgreSQL with durable jobs (`tests/jobs.rs`): the example resource only.
+/// The monolith on its database with durable jobs (`tests/jobs.rs`): the example resource only.
 pub const MONOLITH_POSTGRES_JOBS: Case = Case {
     id: "monolith-postgres-jobs",
     name: "shop-jobs",
