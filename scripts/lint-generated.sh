@@ -77,4 +77,21 @@ for ci in github gitlab; do
   generate "monolith-postgres-$ci-jobs" --style monolith --db postgres --ci "$ci" --features jobs
 done
 
-"$repo/scripts/lint-project.sh" "${dirs[@]}"
+# The projects in ARCHGEN_LINT_JOBS shares (default: one per core), linted at once: the linters
+# (checkov above all) are single-threaded Python. Each share's report is shown whole, in turn.
+jobs=${ARCHGEN_LINT_JOBS:-$(nproc)}
+pids=() logs=()
+for ((share = 0; share < jobs; share++)); do
+  mine=()
+  for ((i = share; i < ${#dirs[@]}; i += jobs)); do mine+=("${dirs[i]}"); done
+  [[ ${#mine[@]} -gt 0 ]] || continue
+  logs+=("$out/lint-$share.log")
+  "$repo/scripts/lint-project.sh" "${mine[@]}" >"$out/lint-$share.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for i in "${!pids[@]}"; do
+  wait "${pids[i]}" || status=1
+  cat "${logs[i]}"
+done
+exit "$status"

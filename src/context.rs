@@ -201,6 +201,11 @@ pub struct Slots {
     /// and lines of their usage text, indented as the commands are (`migrate      apply …`).
     pub commands: String,
     pub usage: String,
+    /// The same binaries: `use` lines of their `main.rs` (`use x::commands;`), a group of its
+    /// own after the fixed imports, so that the other slots name a feature's items briefly and
+    /// keep rustfmt's layout at any project name's length. Sorted by the engine, as rustfmt
+    /// sorts a group, whatever the features' order.
+    pub imports: String,
     /// AWS Lambda's `template.yaml`: its `Parameters:` section (header included: the first
     /// feature with parameters brings it), entries of `Resources:` and of `Outputs:`, written
     /// at column 0.

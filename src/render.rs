@@ -298,7 +298,21 @@ fn fill_slots(
             }
         }
     }
+    for context in std::iter::once(&mut *root).chain(per_service.iter_mut()) {
+        if let Some(serde_json::Value::String(lines)) = context.get_mut("slots").and_then(|s| s.get_mut("imports")) {
+            *lines = sorted_lines(lines);
+        }
+    }
     Ok(())
+}
+
+/// The lines of `text` in rustfmt's order of `use` declarations: for the snake-case paths of a
+/// project's own modules (all the `imports` slot holds), that is byte order.
+fn sorted_lines(text: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines.iter().flat_map(|line| [*line, "\n"]).collect()
 }
 
 fn append(slots: Option<&mut serde_json::Value>, slot: &str, text: &str) {
@@ -429,6 +443,7 @@ mod tests {
         ("architecture_decisions", &["monolith"]),
         ("commands", &["monolith", "knative"]),
         ("usage", &["monolith", "knative"]),
+        ("imports", &["monolith", "knative"]),
         ("sam_parameters", &["aws-lambda"]),
         ("sam_resources", &["aws-lambda"]),
         ("sam_outputs", &["aws-lambda"]),

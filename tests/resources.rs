@@ -248,7 +248,19 @@ fn generated_rust_keeps_its_layout_at_every_name_length() {
             let fmt = Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join(&output)).output().unwrap();
             assert!(fmt.status.success(), "{style:?} {specs:?}:\n{}", String::from_utf8_lossy(&fmt.stdout));
         }
+        // The longest project name the style allows, with every feature it takes: their
+        // lines name the project's crates too.
+        let output = format!("{s}-longest");
+        let features = all_features(style);
+        let extra = [&["--features", features.as_str()], *style].concat();
+        longest_project(dir, &output, &extra);
+        let fmt = Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join(&output)).output().unwrap();
+        assert!(fmt.status.success(), "{style:?} --features {features}:\n{}", String::from_utf8_lossy(&fmt.stdout));
     }
+    longest_project(dir, "microservices-longest", &["--style", "microservices"]);
+    let fmt =
+        Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join("microservices-longest")).output().unwrap();
+    assert!(fmt.status.success(), "microservices:\n{}", String::from_utf8_lossy(&fmt.stdout));
     // Microservices: a service with the shortest names and one with the longest, each with
     // two resources (its state, routes and modules list them).
     let output = "microservices";
@@ -263,4 +275,39 @@ fn generated_rust_keeps_its_layout_at_every_name_length() {
     cmd.assert().success();
     let fmt = Command::new("cargo").args(["fmt", "--check"]).current_dir(dir.join(output)).output().unwrap();
     assert!(fmt.status.success(), "microservices:\n{}", String::from_utf8_lossy(&fmt.stdout));
+}
+
+/// Generates the project with the longest name `new` accepts with these arguments (a name made
+/// of `a`s, from Kubernetes' 63 characters down).
+fn longest_project(dir: &std::path::Path, output: &str, args: &[&str]) {
+    let accepted = (1..=63).rev().find(|&n| {
+        let name = "a".repeat(n);
+        archgen(dir)
+            .args(["new", &name, "--yes", "--no-git", "--output", output])
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    });
+    assert!(accepted.is_some_and(|n| n > 1), "no name is accepted with {args:?}");
+}
+
+/// Every feature a user may choose in this style, comma-separated (`none` when there is none).
+fn all_features(style: &[&str]) -> String {
+    use cargo_archgen::answers::Answers;
+    use cargo_archgen::cli::NewArgs;
+    use cargo_archgen::prompt::Defaults;
+
+    let words = [&["cargo-archgen", "archgen", "new", "shop"], style].concat();
+    let cli = cargo_archgen::cli::parse_from(words.iter().map(std::ffi::OsString::from));
+    let cargo_archgen::cli::Command::New(args) = cli.command else { unreachable!("parsed as `new`") };
+    let args = NewArgs { features: Some(vec!["none".into()]), ..args };
+    let shape = Answers::resolve(&args, None, &mut Defaults).unwrap().shape;
+    let names: Vec<String> = cargo_archgen::features::choosable(&cargo_archgen::plan::TEMPLATES, &shape)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    if names.is_empty() { "none".to_owned() } else { names.join(",") }
 }

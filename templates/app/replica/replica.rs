@@ -20,9 +20,15 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::support::{Kind, kind};
 use crate::config::database::ReadReplicaConfig;
+use crate::metrics::Family;
 
 /// How long a read waits for a connection to the replica before it goes to the primary: short,
 /// since the primary can answer instead.
+const FALLBACKS: Family = Family::counter(
+    "db_read_fallbacks_total",
+    "Reads served by the primary because the replica was down or lagging.",
+);
+
 const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long a check of the replica may take; a slower replica counts as down.
@@ -143,10 +149,7 @@ impl Reads {
             return String::new();
         };
         let mut out = String::with_capacity(256);
-        out.push_str(
-            "# HELP db_read_fallbacks_total Reads served by the primary because the replica was down or lagging.\n",
-        );
-        out.push_str("# TYPE db_read_fallbacks_total counter\n");
+        FALLBACKS.header(&mut out);
         for (reason, count) in [
             ("down", &replica.fallbacks_down),
             ("lag", &replica.fallbacks_lag),

@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+const IN_FLIGHT: Family = Family::gauge("http_requests_in_flight", "HTTP requests being served.");
+const REQUESTS: Family = Family::counter("http_requests_total", "HTTP requests served.");
+const DURATION: Family =
+    Family::histogram("http_request_duration_seconds", "HTTP request latency.");
+
 /// Histogram bucket upper bounds, in seconds.
 const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -74,15 +79,8 @@ impl Metrics {
     pub fn render(&self) -> String {
         let series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = String::with_capacity(256 + series.len() * 1024);
-        out.push_str("# HELP http_requests_in_flight HTTP requests being served.\n");
-        out.push_str("# TYPE http_requests_in_flight gauge\n");
-        let _ = writeln!(
-            out,
-            "http_requests_in_flight {}",
-            self.in_flight.load(Ordering::Relaxed)
-        );
-        out.push_str("# HELP http_requests_total HTTP requests served.\n");
-        out.push_str("# TYPE http_requests_total counter\n");
+        IN_FLIGHT.single(&mut out, self.in_flight.load(Ordering::Relaxed));
+        REQUESTS.header(&mut out);
         for (labels, s) in series.iter() {
             let _ = writeln!(
                 out,
@@ -91,8 +89,7 @@ impl Metrics {
                 s.count
             );
         }
-        out.push_str("# HELP http_request_duration_seconds HTTP request latency.\n");
-        out.push_str("# TYPE http_request_duration_seconds histogram\n");
+        DURATION.header(&mut out);
         for (labels, s) in series.iter() {
             let labels = labels.render();
             let mut cumulative = 0;
@@ -118,6 +115,53 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+/// A metric family of the text exposition: every series of the app, a feature's included, is
+/// introduced by one (`const HITS: Family = Family::counter("cache_hits_total", "…");`).
+#[derive(Debug, Clone, Copy)]
+pub struct Family {
+    pub name: &'static str,
+    kind: &'static str,
+    help: &'static str,
+}
+
+impl Family {
+    pub const fn counter(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: "counter",
+            help,
+        }
+    }
+
+    pub const fn gauge(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: "gauge",
+            help,
+        }
+    }
+
+    pub const fn histogram(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: "histogram",
+            help,
+        }
+    }
+
+    /// Appends the `# HELP` and `# TYPE` lines; the family's samples follow.
+    pub fn header(&self, out: &mut String) {
+        let Self { name, kind, help } = self;
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    /// Appends the header and the one sample of a family without labels.
+    pub fn single(&self, out: &mut String, value: impl std::fmt::Display) {
+        self.header(out);
+        let _ = writeln!(out, "{} {value}", self.name);
     }
 }
 

@@ -15,7 +15,7 @@
 //! every [`PRUNE_INTERVAL`]: a flood of distinct keys leaves behind only the keys seen within
 //! the last refill time (`RATE_LIMIT_BURST / RATE_LIMIT_PER_SECOND`) and interval.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::hash::{BuildHasher, RandomState};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
@@ -37,6 +37,7 @@ use ipnet::IpNet;
 use crate::config::{ConfigError, Env};
 use crate::failure::Failure;
 use crate::http::ApiError;
+use crate::metrics::Family;
 
 /// How often the keys whose bucket has refilled are dropped (by the first request after it).
 pub const PRUNE_INTERVAL: Duration = Duration::from_secs(1);
@@ -51,6 +52,15 @@ pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 /// Seconds until the client's bucket is full again.
 pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+
+const LIMITED: Family = Family::counter(
+    "rate_limited_total",
+    "Requests refused with 429: the client's bucket was empty.",
+);
+const CLIENTS: Family = Family::gauge(
+    "rate_limit_clients",
+    "Clients whose bucket is not full (tracked).",
+);
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
@@ -318,18 +328,8 @@ impl<C: Clock> RateLimiter<C> {
     /// The limiter's series in the Prometheus text exposition, for `/metrics`.
     pub fn metrics(&self) -> String {
         let mut out = String::new();
-        out.push_str(
-            "# HELP rate_limited_total Requests refused with 429: the client's bucket was empty.\n",
-        );
-        out.push_str("# TYPE rate_limited_total counter\n");
-        let _ = writeln!(
-            out,
-            "rate_limited_total {}",
-            self.limited.load(Ordering::Relaxed)
-        );
-        out.push_str("# HELP rate_limit_clients Clients whose bucket is not full (tracked).\n");
-        out.push_str("# TYPE rate_limit_clients gauge\n");
-        let _ = writeln!(out, "rate_limit_clients {}", self.tracked_clients());
+        LIMITED.single(&mut out, self.limited.load(Ordering::Relaxed));
+        CLIENTS.single(&mut out, self.tracked_clients());
         out
     }
 

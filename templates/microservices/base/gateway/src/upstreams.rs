@@ -7,14 +7,18 @@ use std::fmt::Write as _;
 use common::breaker::BreakerState;
 use common::client::Upstream;
 use common::http::health::Check;
+use common::metrics::Family;
 
 use crate::config;
 
-const CIRCUIT_STATES: [BreakerState; 3] = [
-    BreakerState::Closed,
-    BreakerState::Open,
-    BreakerState::HalfOpen,
-];
+const UP: Family = Family::gauge(
+    "gateway_upstream_up",
+    "Whether the upstream's /readyz answered 2xx within a second, probed at scrape time.",
+);
+const CIRCUIT: Family = Family::gauge(
+    "gateway_upstream_circuit_state",
+    "The upstream's circuit breaker state (1 = current).",
+);
 
 /// Each upstream's `/readyz` (up when it answers 2xx within a second, probed concurrently)
 /// and its circuit state, by name.
@@ -48,8 +52,7 @@ pub async fn probe(upstreams: &[Upstream]) -> BTreeMap<String, Check> {
 /// (`[a-z0-9_-]`): nothing to escape.
 pub fn render(checks: &BTreeMap<String, Check>) -> String {
     let mut out = String::with_capacity(128 + checks.len() * 256);
-    out.push_str("# HELP gateway_upstream_up Whether the upstream's /readyz answered 2xx within a second, probed at scrape time.\n");
-    out.push_str("# TYPE gateway_upstream_up gauge\n");
+    UP.header(&mut out);
     for (name, check) in checks {
         let _ = writeln!(
             out,
@@ -57,12 +60,9 @@ pub fn render(checks: &BTreeMap<String, Check>) -> String {
             u8::from(check.is_up())
         );
     }
-    out.push_str(
-        "# HELP gateway_upstream_circuit_state The upstream's circuit breaker state (1 = current).\n",
-    );
-    out.push_str("# TYPE gateway_upstream_circuit_state gauge\n");
+    CIRCUIT.header(&mut out);
     for (name, check) in checks {
-        for state in CIRCUIT_STATES.map(BreakerState::as_str) {
+        for state in BreakerState::ALL.map(BreakerState::as_str) {
             let _ = writeln!(
                 out,
                 "gateway_upstream_circuit_state{{upstream=\"{name}\",state=\"{state}\"}} {}",

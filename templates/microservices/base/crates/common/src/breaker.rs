@@ -31,6 +31,10 @@ pub enum BreakerState {
 }
 
 impl BreakerState {
+    /// Every state: a metric writes each, 1 for the current one, so every series always
+    /// exists and `== 1` selects the state.
+    pub const ALL: [Self; 3] = [Self::Closed, Self::Open, Self::HalfOpen];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Closed => "closed",
