@@ -76,6 +76,9 @@ generate "serverless-knative-postgres-gitlab-ratelimit" --style serverless --pla
 generate "monolith-sqlite-github-auth" --style monolith --db sqlite --ci github --features auth
 generate "monolith-postgres-gitlab-auth-cache-ratelimit" --style monolith --db postgres --ci gitlab \
   --features auth,cache,ratelimit
+for ci in github gitlab; do
+  generate "monolith-postgres-$ci-jobs" --style monolith --db postgres --ci "$ci" --features jobs
+done
 
 # The projects in ARCHGEN_LINT_JOBS shares (default: one per core), linted at once: the linters
 # (checkov above all) are single-threaded Python. Each share's report is shown whole, in turn.

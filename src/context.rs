@@ -98,6 +98,11 @@ pub struct Slots {
     /// Monolith and serverless: module declarations of the app's integration tests
     /// (`tests/api/main.rs`), for the files of a feature's `tests/` (mounted beside it).
     pub test_modules: String,
+    /// Every style on sqlx: statements in each resource's `insert`, inside the transaction of
+    /// the write (`tx` in scope, `created` the stored entity, the resource's domain module as
+    /// `resource`), before it commits: what must happen with the write or not at all (a job).
+    /// When a feature fills it, the insert runs in a transaction; else on the pool.
+    pub on_insert: String,
     /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
     /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
     /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in
@@ -134,6 +139,12 @@ pub struct Slots {
     pub k8s_app_env_from: String,
     /// Kubernetes dev overlay: `resources` and `patches` entries.
     pub k8s_dev_resources: String,
+    /// Kubernetes, monolith: `resources` entries of `deploy/k8s/base` (a feature's own
+    /// manifests, e.g. its worker's Deployment).
+    pub k8s_base_resources: String,
+    /// Kubernetes, monolith: `resources` entries of the prod overlay (e.g. an egress rule to an
+    /// address outside the cluster, which the dev overlay has no use for).
+    pub k8s_prod_resources: String,
     pub k8s_dev_patches: String,
     /// CI: GitHub steps that run first in the test job; GitLab services and variables of it.
     pub ci_github_test_steps: String,

@@ -302,8 +302,68 @@ fn fill_slots(
         if let Some(serde_json::Value::String(lines)) = context.get_mut("slots").and_then(|s| s.get_mut("imports")) {
             *lines = sorted_lines(lines);
         }
+        for slot in ["dependencies", "code_dependencies"] {
+            if let Some(serde_json::Value::String(lines)) = context.get_mut("slots").and_then(|s| s.get_mut(slot)) {
+                *lines = one_line_per_crate(lines)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Dependency lines of several features, one per crate: two features that need the same crate
+/// (an HTTP client, say) name it once, with the union of the crate features they ask for. The
+/// rest of what they say of it (version, `default-features`, `optional`) must agree.
+fn one_line_per_crate(text: &str) -> Result<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut at: BTreeMap<String, usize> = BTreeMap::new();
+    for line in text.lines() {
+        let Some((name, spec)) = dependency(line) else {
+            lines.push(line.to_owned());
+            continue;
+        };
+        let Some(&i) = at.get(&name) else {
+            at.insert(name, lines.len());
+            lines.push(line.to_owned());
+            continue;
+        };
+        let (_, first) = dependency(&lines[i]).unwrap_or_default();
+        let wanted = |spec: &toml::Table| -> Vec<String> {
+            let features = spec.get("features").and_then(toml::Value::as_array);
+            features.into_iter().flatten().filter_map(|f| f.as_str().map(str::to_owned)).collect()
+        };
+        let rest = |spec: &toml::Table| {
+            spec.iter().filter(|(k, _)| *k != "features").map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>()
+        };
+        if rest(&first) != rest(&spec) {
+            return Err(Error::Template(format!(
+                "two features depend on `{name}` differently: `{}` and `{line}`; make them agree",
+                lines[i]
+            )));
+        }
+        let mut features = wanted(&first);
+        features.extend(wanted(&spec));
+        features.sort_unstable();
+        features.dedup();
+        let list = features.iter().map(|f| format!("\"{f}\"")).collect::<Vec<_>>().join(", ");
+        let merged = match (lines[i].find("features = ["), lines[i].rfind(']')) {
+            (Some(start), Some(end)) => format!("{}features = [{list}]{}", &lines[i][..start], &lines[i][end + 1..]),
+            _ => match lines[i].rfind(" }") {
+                Some(end) => format!("{}, features = [{list}] }}", &lines[i][..end]),
+                None => lines[i].clone(),
+            },
+        };
+        lines[i] = merged;
+    }
+    Ok(lines.iter().flat_map(|line| [line.as_str(), "\n"]).collect())
+}
+
+/// `name = { … }` on one line: the crate's name and its table; `None` for a comment or a line
+/// of another shape (a `"feature",` list item).
+fn dependency(line: &str) -> Option<(String, toml::Table)> {
+    let table: toml::Table = toml::from_str(line).ok()?;
+    let (name, spec) = table.into_iter().next()?;
+    Some((name, spec.as_table()?.clone()))
 }
 
 /// The lines of `text` in rustfmt's order of `use` declarations: for the snake-case paths of a
@@ -396,6 +456,7 @@ mod tests {
         ("resource_types", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("resource_http", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("test_modules", &["monolith", "aws-lambda", "knative"]),
+        ("on_insert", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("readiness", &["monolith", "aws-lambda", "knative"]),
         ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("compose_header", &["monolith"]),
@@ -409,6 +470,8 @@ mod tests {
         ("k8s_app_env_from", &["monolith", "knative"]),
         ("checkov_skips", &["monolith"]),
         ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
+        ("k8s_base_resources", &["monolith"]),
+        ("k8s_prod_resources", &["monolith"]),
         ("k8s_dev_patches", &["monolith", "microservices", "knative"]),
         ("ci_github_test_steps", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("ci_github_test_services", &["monolith", "microservices", "aws-lambda", "knative"]),
@@ -513,6 +576,20 @@ mod tests {
         assert!(tree.values().all(|body| !body.contains("slot/")));
         let manifest = &tree["Cargo.toml"];
         assert!(!manifest.contains("\n\n\n"), "an empty slot leaves no blank line");
+    }
+
+    #[test]
+    fn two_features_that_need_one_crate_list_it_once_with_both_their_features() {
+        let joined = "# a\nx = { version = \"1\", default-features = false, features = [\"b\"] }\n\
+                      y = { version = \"2\" }\n# c\nx = { version = \"1\", default-features = false, features = [\"a\", \"b\"] }\n\
+                      y = { version = \"2\", features = [\"z\"] }\n";
+        assert_eq!(
+            one_line_per_crate(joined).unwrap(),
+            "# a\nx = { version = \"1\", default-features = false, features = [\"a\", \"b\"] }\n\
+             y = { version = \"2\", features = [\"z\"] }\n# c\n"
+        );
+        let disagree = "x = { version = \"1\" }\nx = { version = \"2\" }\n";
+        assert!(one_line_per_crate(disagree).unwrap_err().to_string().contains("`x` differently"));
     }
 
     #[test]

@@ -239,9 +239,18 @@ pub const KNATIVE_RATELIMIT: Case = Case {
 /// The `auth` feature (`tests/auth.rs`), with every other feature the monolith takes: each
 /// feature at once, built with clippy and tested, under a project name of its own.
 pub const MONOLITH_AUTH: Case = Case {
-    id: "monolith-postgres-auth-cache-ratelimit",
+    id: "monolith-postgres-every-feature",
     name: "guarded",
-    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "auth,cache,ratelimit"],
+    args: &[
+        "--style",
+        "monolith",
+        "--db",
+        "postgres",
+        "--ci",
+        "none",
+        "--features",
+        "auth,cache,jobs,openapi,ratelimit",
+    ],
 };
 
 /// The monolith with the Redis cache (`--features cache`): `tests/cache.rs`.
@@ -262,6 +271,13 @@ pub const MONOLITH_POSTGRES_CACHE: Case = Case {
         "--resource",
         EVERY_TYPE,
     ],
+};
+
+/// The monolith on its database with durable jobs (`tests/jobs.rs`): the example resource only.
+pub const MONOLITH_POSTGRES_JOBS: Case = Case {
+    id: "monolith-postgres-jobs",
+    name: "shop-jobs",
+    args: &["--style", "monolith", "--db", "postgres", "--ci", "none", "--features", "jobs", "--resource", EXAMPLE],
 };
 
 /// [`MONOLITH_POSTGRES_CACHE`] with `--db sqlite`.

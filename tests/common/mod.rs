@@ -54,6 +54,7 @@ pub fn cases() -> Vec<Answers> {
     cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Sqlite, Ci::Github) });
     let knative = args(Style::Serverless, Db::Postgres, Ci::Github);
     cases.push(NewArgs { features: cache(), platform: Some(Platform::Knative), ..knative });
+    cases.push(NewArgs { features: Some(vec!["jobs".to_owned()]), ..args(Style::Monolith, Db::Postgres, Ci::Github) });
     cases.into_iter().map(|a| Answers::resolve(&a, None, &mut Defaults).expect("valid case")).collect()
 }
 
