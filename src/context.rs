@@ -211,6 +211,10 @@ pub struct Slots {
     /// and lines of their usage text, indented as the commands are (`migrate      apply …`).
     pub commands: String,
     pub usage: String,
+    /// Every app with a database command module (`templates/app/commands`): statements of its
+    /// `migrate` and `db setup` once the migrations are applied (`config` in scope), for a
+    /// feature's own schema (a job queue's), so it exists before the app serves.
+    pub on_migrate: String,
     /// The same binaries: `use` lines of their `main.rs` (`use x::commands;`), a group of its
     /// own after the fixed imports, so that the other slots name a feature's items briefly and
     /// keep rustfmt's layout at any project name's length. Sorted by the engine, as rustfmt

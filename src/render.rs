@@ -507,6 +507,7 @@ mod tests {
         ("commands", &["monolith", "knative"]),
         ("usage", &["monolith", "knative"]),
         ("imports", &["monolith", "knative"]),
+        ("on_migrate", &["monolith", "aws-lambda", "knative"]),
         ("sam_parameters", &["aws-lambda"]),
         ("sam_resources", &["aws-lambda"]),
         ("sam_outputs", &["aws-lambda"]),

@@ -176,6 +176,12 @@ pub async fn migrate(pool: &PgPool) -> cli::Result {
     Ok(())
 }
 
+/// The app's `migrate` and `db setup` create the schema too, so that a write can enqueue its
+/// job before any worker has started.
+pub async fn migrate_schema(config: &Config) -> cli::Result {
+    migrate(&pool(config).await?).await
+}
+
 /// `worker`: runs jobs until SIGTERM or SIGINT, then lets the running ones finish (up to
 /// `JOBS_DRAIN_SECS`); serves `/healthz`, `/readyz` and `/metrics` on `PORT` (it serves no API).
 pub async fn worker() -> cli::Result {
