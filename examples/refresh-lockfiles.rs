@@ -46,7 +46,7 @@ fn refresh() -> Result<(), String> {
     let pins = Pins { dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("lockfiles") };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let keep = args.first().is_none_or(|a| a != "--upgrade");
-    let only: Vec<&String> = args.iter().skip(usize::from(keep)).collect();
+    let only: Vec<&String> = args.iter().skip(usize::from(!keep)).collect();
     let bases = lockfile::bases().map_err(|e| e.to_string())?;
     if !keep && only.is_empty() {
         // Every file is written anew: none of a unit or pair that is gone may stay behind.
