@@ -20,9 +20,24 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::cli;
 use crate::config::{Config, ConfigError, Env};
+use crate::metrics::Family;
 
 /// The schema graphile_worker keeps its tables and functions in.
 const SCHEMA: &str = "graphile_worker";
+
+const PROCESSED: Family = Family::counter("jobs_processed_total", "Jobs run to success.");
+const FAILED: Family = Family::counter("jobs_failed_total", "Job runs that failed.");
+const RETRIED: Family = Family::counter("jobs_retried_total", "Failed runs that will be retried.");
+const DEAD: Family = Family::counter("jobs_dead_total", "Jobs that failed for the last time.");
+const DEPTH: Family = Family::gauge("jobs_queue_depth", "Jobs waiting to run, now or later.");
+const OLDEST: Family = Family::gauge(
+    "jobs_oldest_age_seconds",
+    "How long the oldest due job has waited.",
+);
+const KEPT: Family = Family::gauge(
+    "jobs_failed_kept",
+    "Jobs kept after their last attempt failed.",
+);
 
 /// The header that carries the job id, for the receiver to deduplicate deliveries.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -300,53 +315,18 @@ async fn metrics(pool: &PgPool, counters: &Counters) -> (axum::http::StatusCode,
             "database unavailable\n".to_owned(),
         );
     };
-    let counter = |name: &str, help: &str, value: &AtomicU64| {
-        format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
-            value.load(Ordering::Relaxed)
-        )
-    };
-    let gauge = |name: &str, help: &str, value: String| {
-        format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n")
-    };
-    let text = [
-        counter(
-            "jobs_processed_total",
-            "Jobs run to success.",
-            &counters.processed,
-        ),
-        counter(
-            "jobs_failed_total",
-            "Job runs that failed.",
-            &counters.failed,
-        ),
-        counter(
-            "jobs_retried_total",
-            "Failed runs that will be retried.",
-            &counters.retried,
-        ),
-        counter(
-            "jobs_dead_total",
-            "Jobs that failed for the last time.",
-            &counters.dead,
-        ),
-        gauge(
-            "jobs_queue_depth",
-            "Jobs waiting to run, now or later.",
-            depth.to_string(),
-        ),
-        gauge(
-            "jobs_oldest_age_seconds",
-            "How long the oldest due job has waited.",
-            oldest.to_string(),
-        ),
-        gauge(
-            "jobs_failed_kept",
-            "Jobs kept after their last attempt failed.",
-            failed.to_string(),
-        ),
-    ]
-    .concat();
+    let mut text = String::new();
+    for (family, counter) in [
+        (PROCESSED, &counters.processed),
+        (FAILED, &counters.failed),
+        (RETRIED, &counters.retried),
+        (DEAD, &counters.dead),
+    ] {
+        family.single(&mut text, counter.load(Ordering::Relaxed));
+    }
+    DEPTH.single(&mut text, depth);
+    OLDEST.single(&mut text, oldest);
+    KEPT.single(&mut text, failed);
     (axum::http::StatusCode::OK, text)
 }
 
