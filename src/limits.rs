@@ -120,17 +120,19 @@ pub fn check(answers: &Answers) -> Result<()> {
     let room = shapes.project_room(1);
     if project.name.len() > room {
         let fits_all = shapes.project_room(longest);
+        let (room, with) =
+            if fits_all > 0 && fits_all < room { (fits_all, " with these services") } else { (room, "") };
         return Err(Error::InvalidName {
             name: project.name.clone(),
-            reason: too_long("project", room),
-            suggestion: names::fit(&project.name, if fits_all > 0 { fits_all } else { room }),
+            reason: too_long(&format!("keep it within {room} characters{with}")),
+            suggestion: names::fit(&project.name, room),
         });
     }
     let room = shapes.service_room(project.name.len());
     if let Some(service) = services.iter().find(|s| s.name.len() > room) {
         return Err(Error::InvalidService {
             name: service.name.clone(),
-            reason: too_long("service", room),
+            reason: too_long(&format!("with this project name keep it within {room} characters")),
             // Short enough to name its example resource too (named after the service).
             suggestion: fit_service(service, room.min(crate::resources::MAX_NAME_LEN), services),
         });
@@ -138,11 +140,8 @@ pub fn check(answers: &Answers) -> Result<()> {
     Ok(())
 }
 
-fn too_long(what: &str, room: usize) -> String {
-    format!(
-        "Kubernetes and database names built from it would exceed {LIMIT} characters; with this {}name keep it within {room}",
-        if what == "service" { "project " } else { "" }
-    )
+fn too_long(advice: &str) -> String {
+    format!("Kubernetes and database names built from it would exceed {LIMIT} characters; {advice}")
 }
 
 /// A shortened service name that fits and is not taken by another service.
