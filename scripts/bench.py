@@ -298,9 +298,12 @@ def rss(pid: int) -> int:
     return int(re.search(r"VmRSS:\s+(\d+) kB", text).group(1)) * 1024
 
 
-def wrk(port: int, path: str, seconds: int) -> tuple[float, float]:
-    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "--latency", f"http://127.0.0.1:{port}{path}"],
-                         capture_output=True, text=True, check=True).stdout
+def wrk(port: int, path: str, seconds: int, *options: str) -> tuple[float, float]:
+    """req/s and p99 of wrk -t2 -c50 on path; any answer but a 2xx or 3xx ends the benchmark."""
+    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "--latency", *options,
+                          f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        sys.exit(f"bench: answers other than 2xx under wrk:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[p99.group(2)]
@@ -498,6 +501,170 @@ def list_load_section(requests: int, lines: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# 5. What a feature costs at runtime: `GET /api/v1/items/{id}` (random ids among the seeded rows)
+# through a release build of the monolith without it and with it, started in turn (interleaved
+# rounds, the median of each), beside PostgreSQL's own ceiling for a read by primary key
+# (`pgbench -S`, the same 50 clients). One project per variant, all in one target directory, named
+# apart so that their binaries are too.
+
+FEATURE_ROWS = 1_000
+FEATURE_VARIANTS = {
+    # variant: (project name, --features, extra environment, a token is sent)
+    "without a feature (defaults)": ("plain", "openapi", {}, False),
+    "`cache`, Redis reachable (hits)": ("cached", "openapi,cache", {}, False),
+    "`cache`, no REDIS_URL (every read from the database)": ("cached", "openapi,cache", {"REDIS_URL": None}, False),
+    "`auth` (HS256 bearer token on every request)": ("guarded", "openapi,auth", {}, True),
+    "`otel` (spans exported to a local OTLP sink)": ("traced", "openapi,otel", {"OTEL_EXPORTER_OTLP_ENDPOINT": "sink"},
+                                                      False),
+}
+
+
+def accepts(archgen: str, features: str) -> bool:
+    probe = subprocess.run([archgen, "new", "probe", "--features", features, "--dry-run", "--yes"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    return probe.returncode == 0
+
+
+def env_example(project: Path) -> dict:
+    """The project's own settings (`.env.example`), as a shell reading it would have them."""
+    pairs = {}
+    for line in (project / ".env.example").read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def otlp_sink() -> tuple[subprocess.Popen, int]:
+    """Answers 200 to every OTLP/HTTP export, so the exporter's cost is measured, not its retries."""
+    port = free_port()
+    code = ("import http.server,sys\n"
+            "class H(http.server.BaseHTTPRequestHandler):\n"
+            "    def do_POST(self):\n"
+            "        self.rfile.read(int(self.headers.get('content-length', 0)))\n"
+            "        self.send_response(200); self.send_header('content-length', '0'); self.end_headers()\n"
+            "    def log_message(self, *a): pass\n"
+            f"http.server.ThreadingHTTPServer(('127.0.0.1', {port}), H).serve_forever()\n")
+    return subprocess.Popen([sys.executable, "-c", code], start_new_session=True), port
+
+
+def wrk_ids(port: int, rows: int, seconds: int, token: str | None) -> tuple[float, float]:
+    script = WORK / "ids.lua"
+    script.write_text(f'request = function() return wrk.format("GET", "/api/v1/items/" .. math.random(1, {rows})) end\n')
+    header = ["-H", f"Authorization: Bearer {token}"] if token else []
+    return wrk(port, "", seconds, "-s", str(script), *header)
+
+
+def pgbench_select(seconds: int) -> float:
+    database = "archgen_bench_pgbench"
+    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    psql(f"CREATE DATABASE {database}")
+    try:
+        must(["pgbench", "-i", "-q", "-s", "1", f"{PG}/{database}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = subprocess.run(["pgbench", "-S", "-n", "-c", "50", "-j", "2", "-T", str(seconds), f"{PG}/{database}"],
+                             capture_output=True, text=True, check=True).stdout
+        return float(re.search(r"tps = ([\d.]+)", out).group(1))
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def bench_features(archgen: str, rounds: int, wrk_seconds: int) -> tuple[list[str], dict]:
+    if shutil.which("wrk") is None:
+        must(["apt-get", "install", "-y", "-q", "wrk"], stdout=subprocess.DEVNULL)
+    root = WORK / "features"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    target = target_dir("features")
+    variants = {label: v for label, v in FEATURE_VARIANTS.items() if accepts(archgen, v[1])}
+    projects = {}
+    for name, features, _, _ in variants.values():
+        if name in projects:
+            continue
+        project = root / name
+        must([archgen, "new", name, "--style", "monolith", "--db", "postgres", "--ci", "none", "--features",
+              features, "--yes", "--no-git", "--output", str(project)], stdout=subprocess.DEVNULL)
+        print(f"bench: release build of {name} ({features})", flush=True)
+        must(["cargo", "build", "--release", "--quiet", "--locked"], cwd=project,
+             env={**os.environ, "CARGO_TARGET_DIR": str(target)})
+        projects[name] = project
+    sink, sink_port = otlp_sink()
+    results: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
+    databases = []
+    try:
+        envs = {}
+        for label, (name, _, extra, wants_token) in variants.items():
+            database = f"archgen_bench_{name}"
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_", "OTEL_", "AUTH_"))}
+            env.update(env_example(projects[name]))
+            env.update({"DATABASE_URL": f"{PG}/{database}", "PORT": str(free_port()), "HOST": "127.0.0.1",
+                        "LOG_FORMAT": "json", "RUST_LOG": "warn", "CACHE_PREFIX": f"archgen-bench-{os.getpid()}"})
+            for key, value in extra.items():
+                if value is None:
+                    env.pop(key, None)
+                else:
+                    env[key] = f"http://127.0.0.1:{sink_port}" if value == "sink" else value
+            binary = target / "release" / name
+            token = None
+            if wants_token:
+                token = subprocess.run([str(binary), "token", "--sub", "bench", "--role", "writer", "--ttl", "86400"],
+                                       env=env, capture_output=True, text=True, check=True).stdout.strip()
+            if database not in databases:
+                psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+                psql(f"CREATE DATABASE {database}")
+                databases.append(database)
+                must([str(binary), "migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                seed(binary, env, token)
+            envs[label] = (binary, env, token)
+        for _ in range(rounds):
+            for label, (binary, env, token) in envs.items():
+                port = int(env["PORT"])
+                proc, _ = time_to_ready([str(binary), "serve"], env, port, "/readyz")
+                try:
+                    wrk_ids(port, FEATURE_ROWS, 2, token)  # warm-up: pool filled, cache loaded
+                    results[label].append(wrk_ids(port, FEATURE_ROWS, wrk_seconds, token))
+                finally:
+                    stop(proc)
+        ceiling = pgbench_select(wrk_seconds)
+    finally:
+        stop(sink)
+        for database in databases:
+            psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    base = statistics.median(r for r, _ in results["without a feature (defaults)"])
+    lines = ["| variant | req/s, median of rounds | ÷ without a feature | p99, median |", "| --- | --- | --- | --- |"]
+    ratios = {}
+    for label, measured in results.items():
+        rps = statistics.median(r for r, _ in measured)
+        ratios[label] = rps / base
+        lines.append(f"| {label} | {rps:,.0f} | {rps / base:.2f}× | {ms(statistics.median(p for _, p in measured))} |")
+    lines.append(f"| PostgreSQL alone, `pgbench -S` (primary-key select, 50 clients) | {ceiling:,.0f} tps | "
+                 f"{ceiling / base:.2f}× | — |")
+    return lines, ratios
+
+
+def seed(binary: Path, env: dict, token: str | None) -> None:
+    port = int(env["PORT"])
+    proc, _ = time_to_ready([str(binary), "serve"], env, port, "/readyz")
+    headers = {"content-type": "application/json"} | ({"authorization": f"Bearer {token}"} if token else {})
+    try:
+        for i in range(FEATURE_ROWS):
+            body = json.dumps({"name": f"item-{i}", "description": "seeded by scripts/bench.py"}).encode()
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/items", data=body, headers=headers)
+            urllib.request.urlopen(req).read()
+    finally:
+        stop(proc)
+
+
+def features_section(rounds: int, wrk_seconds: int, lines: list[str]) -> list[str]:
+    return [f"## 5. What a feature costs: `GET /api/v1/items/{{id}}` (wrk -t2 -c50 -d{wrk_seconds}s, "
+            f"{rounds} interleaved rounds, {FEATURE_ROWS:,} rows, random ids)", "",
+            "Release builds of the monolith with PostgreSQL, each with one feature (and the default "
+            "`openapi`), served in turn; the last row is what PostgreSQL itself answers for a read by "
+            "primary key with the same number of clients, the ceiling an uncached read approaches. The "
+            "issue's goal for `auth` and `otel` is at most 10 % fewer requests per second than without.",
+            "", *lines, ""]
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 def machine() -> list[str]:
@@ -515,10 +682,15 @@ def main() -> None:
     parser.add_argument("--only-list-load", action="store_true",
                         help="run only section 4 (list endpoint under load) and replace it in --output")
     parser.add_argument("--requests", type=int, default=LOAD_REQUESTS, help="requests in section 4")
+    parser.add_argument("--only-features", action="store_true",
+                        help="run only section 5 (what each feature costs at runtime) and replace it in --output")
     args = parser.parse_args()
     runs, release, wrk_seconds = (3, False, 3) if args.quick else (15, True, 10)
     if args.only_list_load:
         only_list_load(Path(args.output), args.requests)
+        return
+    if args.only_features:
+        only_features(Path(args.output), max(3, runs // 5), wrk_seconds)
         return
 
     tools = ensure_tools()
@@ -534,6 +706,9 @@ def main() -> None:
     rt_lines, rt = bench_runtime(weight, max(5, runs // 3), wrk_seconds)
     print("bench: list endpoint under load", flush=True)
     load_lines, load_facts = bench_list_load(tools["archgen"], args.requests)
+    print("bench: what each feature costs at runtime", flush=True)
+    feature_rounds = max(3, runs // 5)
+    feature_lines, feature_ratios = bench_features(tools["archgen"], feature_rounds, wrk_seconds)
 
     mono = weight["cargo-archgen monolith (defaults)"]
     loco = weight["Loco REST API starter"]
@@ -551,6 +726,7 @@ def main() -> None:
     budgets.append(("`GET /api/v1/items` under 50 connections: no answer but 2xx",
                     f"{load_facts['not_2xx']} non-2xx, {load_facts['errors']} connection errors",
                     load_facts["not_2xx"] == 0 and load_facts["errors"] == 0))
+    budgets += feature_budgets(feature_ratios)
     if release:
         budgets.append(("release binary ≤ 8 MB", f"{mono['size'] / 1e6:.1f} MB", mono["size"] <= 8e6))
 
@@ -567,9 +743,22 @@ def main() -> None:
            "system.", "", *ram_lines, "",
            "## 2. Weight of generated projects (one cold build each, after `cargo fetch`)", "", *weight_lines, "",
            "## 3. Generated service at runtime (release build, PostgreSQL on loopback; wrk -t2 -c50 "
-           f"-d{wrk_seconds}s)", "", *rt_lines, "", *list_load_section(args.requests, load_lines)]
+           f"-d{wrk_seconds}s)", "", *rt_lines, "", *list_load_section(args.requests, load_lines),
+           *features_section(feature_rounds, wrk_seconds, feature_lines)]
     Path(args.output).write_text("\n".join(doc))
     print("\n".join(doc))
+
+
+def replace_section(output: Path, number: int, section: list[str]) -> None:
+    """Puts section `number` in place of the one there (or after the others), leaving the rest as is."""
+    doc = output.read_text() if output.exists() else "# Benchmarks\n"
+    text = "\n".join(section).rstrip("\n") + "\n"
+    pattern = re.compile(rf"^## {number}\. .*?(?=^## |\Z)", flags=re.S | re.M)
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _: text + "\n", doc, count=1).rstrip("\n") + "\n"
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text
+    output.write_text(doc)
 
 
 def only_list_load(output: Path, requests: int) -> None:
@@ -585,12 +774,35 @@ def only_list_load(output: Path, requests: int) -> None:
     section[2] += (f" Measured alone (`scripts/bench.py --only-list-load`) on {datetime.date.today().isoformat()}"
                    f", {os.cpu_count()} cores shared with other builds running at the time: throughput and "
                    "latency are noisy; the count of non-2xx answers is the figure that matters.")
-    doc = output.read_text() if output.exists() else "# Benchmarks\n"
-    doc = re.sub(r"\n## 4\. .*", "", doc, flags=re.S).rstrip("\n") + "\n\n" + "\n".join(section)
-    output.write_text(doc)
+    replace_section(output, 4, section)
     print("\n".join(section))
     print(f"bench: {verdict(facts['not_2xx'] == 0 and facts['errors'] == 0)}: {facts['not_2xx']} non-2xx answers, "
           f"{facts['errors']} connection errors")
+
+
+def feature_budgets(ratios: dict) -> list[tuple[str, str, bool]]:
+    budgets = []
+    for label, ratio in ratios.items():
+        if label.startswith(("`auth`", "`otel`")):
+            name = label.split(" ")[0]
+            budgets.append((f"{name}: `GET /api/v1/items/{{id}}` ≥ 0.9× the req/s without it", f"{ratio:.2f}×",
+                            ratio >= 0.9))
+    return budgets
+
+
+def only_features(output: Path, rounds: int, wrk_seconds: int) -> None:
+    """Section 5 alone, with a release build of cargo-archgen; its budgets are printed, not written."""
+    must(["cargo", "build", "--release", "--locked", "--quiet"], cwd=REPO)
+    archgen = str(REPO / "target" / "release" / "cargo-archgen")
+    print("bench: what each feature costs at runtime", flush=True)
+    lines, ratios = bench_features(archgen, rounds, wrk_seconds)
+    section = features_section(rounds, wrk_seconds, lines)
+    section[2] += (f" Measured alone (`scripts/bench.py --only-features`) on {datetime.date.today().isoformat()}"
+                   f", {os.cpu_count()} cores.")
+    replace_section(output, 5, section)
+    print("\n".join(section))
+    for name, value, ok in feature_budgets(ratios):
+        print(f"bench: {verdict(ok)}: {name}: {value}")
 
 
 if __name__ == "__main__":
