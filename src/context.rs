@@ -95,8 +95,8 @@ pub struct Slots {
     /// Every style: items at the end of each resource's handlers module (`PATH` and `ONE`, its
     /// routes, in scope, its domain module as `resource`), e.g. a function the routes call.
     pub resource_http: String,
-    /// Monolith and serverless: module declarations of the app's integration tests
-    /// (`tests/api/main.rs`), for the files of a feature's `tests/` (mounted beside it).
+    /// Module declarations of the app's integration tests (`tests/api/main.rs`; microservices:
+    /// each service's), for the files of a feature's `tests/` (mounted beside them).
     pub test_modules: String,
     /// Every style on sqlx: statements in each resource's `insert`, inside the transaction of
     /// the write (`tx` in scope, `created` the stored entity, the resource's domain module as
@@ -235,6 +235,11 @@ pub struct Slots {
     pub k8s_app_volumes: String,
     pub k8s_app_init_containers: String,
     pub k8s_app_container: String,
+    /// Microservices, the gateway: module declarations of its `lib.rs`, and in `app` routes
+    /// merged into its own (`let routes = routes.merge(…);`, the `upstreams` in scope as an
+    /// `Arc<Vec<Upstream>>`), outside the rate limiter like its probes.
+    pub gateway_modules: String,
+    pub gateway_routes: String,
 }
 
 /// The places in each microservice's own composition root that features fill, rendered once
@@ -255,6 +260,9 @@ pub struct ServiceSlots {
     pub service_shutdown: String,
     /// `app`: routes merged into the service's (`let routes = routes.merge(…);`).
     pub service_routes: String,
+    /// Items at the end of the service's `http.rs`, where each resource's handlers module is
+    /// in scope (e.g. a function that gathers what each of them offers).
+    pub service_http: String,
 }
 
 impl Slots {

@@ -101,7 +101,7 @@ impl Feature {
         for base in self.bases(answers) {
             let folders = [
                 ("code", Per::Project, Some(code_root(style))),
-                ("tests", Per::Project, tests_root(style)),
+                ("tests", tests_per(style), Some(tests_root(style))),
                 ("files", Per::Project, Some("")),
                 ("service", Per::Service, Some("")),
             ];
@@ -235,14 +235,23 @@ pub fn choose(
     Ok(catalogue.iter().filter(|f| chosen.contains(&f.name)).map(|f| f.name.clone()).collect())
 }
 
-/// Where a style's app has its integration tests (`app/test-app`): a feature's `tests/` is
-/// mounted there, its modules declared in the slot `test_modules`. Microservices have none.
+/// Where a style's app has its integration tests (`app/test-app`; microservices: each
+/// service's): a feature's `tests/` is mounted there, its modules declared in the slot
+/// `test_modules`.
 #[must_use]
-pub fn tests_root(style: Style) -> Option<&'static str> {
+pub fn tests_root(style: Style) -> &'static str {
     match style {
-        Style::Monolith => Some("tests/api/"),
-        Style::Microservices => None,
-        Style::Serverless => Some("crates/core/tests/api/"),
+        Style::Monolith => "tests/api/",
+        Style::Microservices => "services/{{service.kebab}}/tests/api/",
+        Style::Serverless => "crates/core/tests/api/",
+    }
+}
+
+/// How often a feature's `tests/` is mounted: once, or once per service (microservices).
+fn tests_per(style: Style) -> Per {
+    match style {
+        Style::Microservices => Per::Service,
+        Style::Monolith | Style::Serverless => Per::Project,
     }
 }
 

@@ -455,7 +455,7 @@ mod tests {
         ("on_delete", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("resource_types", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("resource_http", &["monolith", "microservices", "aws-lambda", "knative"]),
-        ("test_modules", &["monolith", "aws-lambda", "knative"]),
+        ("test_modules", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("on_insert", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("readiness", &["monolith", "aws-lambda", "knative"]),
         ("env", &["monolith", "microservices", "aws-lambda", "knative"]),
@@ -515,6 +515,8 @@ mod tests {
         ("k8s_app_volumes", &["monolith"]),
         ("k8s_app_init_containers", &["monolith"]),
         ("k8s_app_container", &["monolith", "knative"]),
+        ("gateway_modules", &["microservices"]),
+        ("gateway_routes", &["microservices"]),
     ];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {

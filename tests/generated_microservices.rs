@@ -12,58 +12,13 @@
 //! an event namespace named after its process id, and removes them at the end.
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
-use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 mod common;
-use common::e2e::{Databases, MICROSERVICES_NATS, MICROSERVICES_NONE, Server, free_port, run_binary};
-
-/// The services of both cases (`e2e::MICROSERVICES_*`).
-const SERVICES: [&str; 2] = ["users", "orders"];
-
-fn nats_addr() -> String {
-    std::env::var("ARCHGEN_TEST_NATS").unwrap_or_else(|_| "127.0.0.1:4222".into())
-}
-
-/// A raw NATS protocol client (CONNECT, PUB, PING/PONG): publishes bypassing the services, so
-/// no `Nats-Msg-Id` header is set and `JetStream` stores a re-sent event as a new message.
-fn nats_publish(messages: &[(&str, Option<&str>, &str)]) {
-    let stream = TcpStream::connect(nats_addr()).expect("NATS is running");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    assert!(line.starts_with("INFO"), "not a NATS server: {line}");
-    let mut out = String::from("CONNECT {\"verbose\":false,\"pedantic\":false}\r\n");
-    for (subject, reply, payload) in messages {
-        let reply = reply.map(|r| format!(" {r}")).unwrap_or_default();
-        let _ = write!(out, "PUB {subject}{reply} {}\r\n{payload}\r\n", payload.len());
-    }
-    out.push_str("PING\r\n");
-    (&stream).write_all(out.as_bytes()).unwrap();
-    loop {
-        line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "NATS closed the connection");
-        assert!(!line.starts_with("-ERR"), "NATS: {line}");
-        if line.starts_with("PONG") {
-            return;
-        }
-    }
-}
-
-/// Deletes the run's stream (and so its durable consumers) when dropped.
-struct Namespace(String);
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let subject = format!("$JS.API.STREAM.DELETE.{}-events", self.0);
-        nats_publish(&[(&subject, Some("_INBOX.archgen_cleanup"), "")]);
-    }
-}
+use common::e2e::{MICROSERVICES_NATS, MICROSERVICES_NONE, Server};
+use common::microservices::{System, nats_publish, service_env};
 
 fn processed(gateway: &Server, service: &str) -> Value {
     let response = gateway.get(&format!("/api/v1/{service}/events"));
@@ -132,31 +87,6 @@ fn crud_on_every_service(gateway: &Server) -> i64 {
     user_id
 }
 
-/// A service's settings: its database, where the services it calls are (`USERS_URL` for orders)
-/// with a short breaker cool-down, and `extra`.
-fn service_env(name: &str, url: &str, users_port: u16, extra: &[(String, String)]) -> Vec<(String, String)> {
-    let mut env = vec![("DATABASE_URL".to_owned(), url.to_owned())];
-    if name == "orders" {
-        env.push(("USERS_URL".to_owned(), format!("http://127.0.0.1:{users_port}")));
-        env.push(("USERS_BREAKER_COOLDOWN_MS".to_owned(), "1000".to_owned()));
-    }
-    env.extend_from_slice(extra);
-    env
-}
-
-fn gateway_env(ports: &[u16]) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = SERVICES
-        .iter()
-        .zip(ports)
-        .map(|(name, port)| (format!("UPSTREAM_{}_URL", name.to_uppercase()), format!("http://127.0.0.1:{port}")))
-        .collect();
-    for (k, v) in [("UPSTREAM_TIMEOUT_MS", "2000"), ("BREAKER_FAILURE_THRESHOLD", "3"), ("BREAKER_COOLDOWN_MS", "1500")]
-    {
-        env.push((k.to_owned(), v.to_owned()));
-    }
-    env
-}
-
 /// With users stopped: creating an order is a fast 503 (never a 500, nothing stored), then
 /// orders' own circuit to users opens (its /metrics says so); reads of orders go on and orders
 /// stays ready. Returns the body of the order refused, to send again once users is back.
@@ -189,28 +119,10 @@ fn orders_without_users(gateway: &Server, orders: &Server, user_id: i64, order_i
 #[test]
 #[ignore = "slow: builds and runs a generated workspace (needs PostgreSQL and NATS)"]
 fn microservices_with_nats_build_test_and_run() {
-    let project = MICROSERVICES_NATS.project();
+    let System { gateway, mut services, ports, urls, events, namespace, databases } =
+        System::start(MICROSERVICES_NATS, true);
+    let namespace = namespace.unwrap();
     let run = std::process::id();
-    let mut databases = Databases::default();
-    let test_url = databases.create(format!("archgen_ms_test_{run}"));
-    let nats_url = format!("nats://{}", nats_addr());
-    project.build_and_test(&[("DATABASE_URL", &test_url), ("NATS_URL", &nats_url)]);
-
-    let namespace = Namespace(format!("e2e_{run}"));
-    let events = [("NATS_URL".to_owned(), nats_url.clone()), ("EVENTS_NAMESPACE".to_owned(), namespace.0.clone())];
-    let ports = [free_port(), free_port()];
-    let mut urls = Vec::new();
-    let mut services = Vec::new();
-    for (name, port) in SERVICES.iter().zip(ports) {
-        let url = databases.create(format!("archgen_ms_{run}_{name}"));
-        let env = [("DATABASE_URL", url.as_str())];
-        run_binary(name, &["migrate"], &env);
-        run_binary(name, &["migrate"], &env); // idempotent
-        services.push(Server::start(name, port, &service_env(name, &url, ports[0], &events)));
-        urls.push(url);
-    }
-    let gateway = Server::start("gateway", free_port(), &gateway_env(&ports));
-    gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
 
     // CRUD on every service, through the gateway; each creation publishes an event.
     let user_id = crud_on_every_service(&gateway);
@@ -308,24 +220,10 @@ fn microservices_with_nats_build_test_and_run() {
 #[test]
 #[ignore = "slow: builds and runs a generated workspace (needs PostgreSQL)"]
 fn microservices_without_events_build_test_and_run() {
-    let project = MICROSERVICES_NONE.project();
-    let lock = std::fs::read_to_string(project.dir.join("Cargo.lock")).unwrap_or_default();
-    let run = std::process::id();
-    let mut databases = Databases::default();
-    let test_url = databases.create(format!("archgen_ms_none_test_{run}"));
-    project.build_and_test(&[("DATABASE_URL", &test_url)]);
-    let lock = if lock.is_empty() { std::fs::read_to_string(project.dir.join("Cargo.lock")).unwrap() } else { lock };
+    let system = System::start(MICROSERVICES_NONE, false);
+    let lock = std::fs::read_to_string(MICROSERVICES_NONE.project().dir.join("Cargo.lock")).unwrap();
     assert!(!lock.contains("async-nats"), "--events none must not depend on async-nats");
-
-    let ports = [free_port(), free_port()];
-    let mut services = Vec::new();
-    for (name, port) in SERVICES.iter().zip(ports) {
-        let url = databases.create(format!("archgen_ms_none_{run}_{name}"));
-        run_binary(name, &["migrate"], &[("DATABASE_URL", url.as_str())]);
-        services.push(Server::start(name, port, &service_env(name, &url, ports[0], &[])));
-    }
-    let gateway = Server::start("gateway", free_port(), &gateway_env(&ports));
-    gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
+    let System { gateway, services, databases, .. } = system;
     crud_on_every_service(&gateway);
     let no_events = gateway.get("/api/v1/users/events");
     assert_eq!(no_events.status, 400, "no events API without --events nats: {no_events:?}");

@@ -1,5 +1,5 @@
-//! The `openapi` feature end to end (slow tier), for the monolith on `PostgreSQL`, the Knative API
-//! and the AWS Lambda API's local binary: schemathesis, from `PyPI`
+//! The `openapi` feature end to end (slow tier), for the monolith on `PostgreSQL`, the Knative API,
+//! the AWS Lambda API's local binary and the microservices through their gateway: schemathesis, from `PyPI`
 //! (`scripts/schemathesis-venv.sh`), given only the running service's `/openapi.json`, sends
 //! generated requests to every operation (examples, coverage, fuzzing, and the stateful phase
 //! that follows the document's links from a create to its reads and writes) and checks every
@@ -17,8 +17,10 @@ use std::process::Command;
 
 mod common;
 use common::e2e::{
-    self, AWS_LAMBDA_POSTGRES, KNATIVE_POSTGRES, MONOLITH_POSTGRES, Project, Server, free_port, postgres_server, psql,
+    self, AWS_LAMBDA_POSTGRES, KNATIVE_POSTGRES, MICROSERVICES_NATS, MONOLITH_POSTGRES, Project, Server, free_port,
+    postgres_server, psql,
 };
+use common::microservices::System;
 
 /// What schemathesis checks: the contract, not the input rules a schema cannot state (a text
 /// field's trimmed length, a unique value), which the API answers with a documented 422 or 409.
@@ -43,8 +45,8 @@ fn schemathesis() -> std::path::PathBuf {
 }
 
 /// Runs schemathesis against `server` with its document as the only input; prints the summary
-/// and fails on any failure.
-fn contract_holds(server: &Server) {
+/// and fails on any failure; `operations` is how many the document has.
+fn contract_holds(server: &Server, operations: usize) {
     let document = format!("http://127.0.0.1:{}/openapi.json", server.port);
     // schemathesis keeps what it found (its example database) in its working directory.
     let scratch = tempfile::tempdir().unwrap();
@@ -62,7 +64,7 @@ fn contract_holds(server: &Server) {
         "schemathesis found failures:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(summary.contains("Tested: 14"), "every operation tested:\n{summary}");
+    assert!(summary.contains(&format!("Tested: {operations}")), "every operation tested:\n{summary}");
     assert!(!summary.contains("Failures:") && !summary.contains("Errors:"), "{summary}");
 }
 
@@ -91,7 +93,7 @@ fn finish(server: Server, database: &str) {
 fn monolith_on_postgres_keeps_its_contract() {
     let (server, database) =
         serve(&MONOLITH_POSTGRES.project(), MONOLITH_POSTGRES.name, (MONOLITH_POSTGRES.name, &["migrate"]), "monolith");
-    contract_holds(&server);
+    contract_holds(&server, 14);
     finish(server, &database);
 }
 
@@ -100,7 +102,7 @@ fn monolith_on_postgres_keeps_its_contract() {
 fn knative_api_keeps_its_contract() {
     let binary = format!("{}-api", KNATIVE_POSTGRES.name);
     let (server, database) = serve(&KNATIVE_POSTGRES.project(), &binary, (&binary, &["migrate"]), "knative");
-    contract_holds(&server);
+    contract_holds(&server, 14);
     finish(server, &database);
 }
 
@@ -111,6 +113,32 @@ fn knative_api_keeps_its_contract() {
 fn aws_lambda_api_keeps_its_contract() {
     let migrate = format!("{}-migrate", AWS_LAMBDA_POSTGRES.name);
     let (server, database) = serve(&AWS_LAMBDA_POSTGRES.project(), "local", (&migrate, &[]), "aws_lambda");
-    contract_holds(&server);
+    contract_holds(&server, 14);
     finish(server, &database);
+}
+
+/// The whole microservices system through its gateway: the merged document of every service
+/// (users, orders with two resources) is schemathesis' only input; then with users stopped the
+/// gateway's document still answers, with orders' operations, naming users as missing.
+#[test]
+#[ignore = "slow: builds and runs a generated workspace (needs PostgreSQL and NATS)"]
+fn microservices_keep_their_contract_through_the_gateway() {
+    let mut system = System::start(MICROSERVICES_NATS, true);
+    let merged = system.gateway.get("/openapi.json").json();
+    assert!(merged.get("x-missing-services").is_none(), "{merged}");
+    // Counted as the monolith's 14 are (4 of its own, 2 resources × 5): the gateway's 4 and its
+    // `/status/upstreams`, then 3 resources (users; orders and products) × 5.
+    contract_holds(&system.gateway, 4 + 1 + 3 * 5);
+
+    let users = system.services.remove(0);
+    assert!(users.terminate().success(), "users: unclean exit on SIGTERM");
+    let started = std::time::Instant::now();
+    let partial = system.gateway.get("/openapi.json");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "a down service delays it: {:?}", started.elapsed());
+    assert_eq!(partial.status, 200, "{partial:?}");
+    let partial = partial.json();
+    assert_eq!(partial["x-missing-services"], serde_json::json!(["users"]), "{partial}");
+    assert!(partial["paths"]["/api/v1/orders"]["post"].is_object(), "{partial}");
+    assert!(partial["paths"].get("/api/v1/users").is_none(), "{partial}");
+    assert_eq!(system.gateway.get("/docs").status, 200);
 }

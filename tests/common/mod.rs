@@ -91,6 +91,7 @@ pub fn case_id(answers: &Answers) -> String {
 }
 
 pub mod e2e;
+pub mod microservices;
 
 /// The real binary, run in `dir` as a user would: git config of its own (none), no repository
 /// above `dir` to discover.

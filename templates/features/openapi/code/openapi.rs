@@ -21,25 +21,43 @@ pub const DOCS: &str = "/docs";
 
 /// The routes that serve `document` and the page that renders it.
 pub fn routes<S: Clone + Send + Sync + 'static>(document: Value) -> Router<S> {
-    // Scalar's page embeds the document and loads Scalar's script from its CDN when a browser
-    // opens it: nothing is downloaded at build time, and the API works without it.
-    let page = Scalar::new(document.clone())
-        .title(env!("CARGO_PKG_NAME"))
-        .to_html();
+    let page = page(&document);
     let document = axum::Json(document);
     Router::new()
         .route(DOCUMENT, get(move || async move { document.clone() }))
-        .route(DOCS, get(move || async move { Html(page.clone()) }))
+        .route(DOCS, get(move || async move { page.clone() }))
 }
 
-/// The whole document: the probes', this module's own routes, and each resource's part.
+/// Scalar's reference page for `document`, titled as the document is.
+pub fn page(document: &Value) -> Html<String> {
+    // The page embeds the document and loads Scalar's script from its CDN when a browser opens
+    // it: nothing is downloaded at build time, and the API works without it.
+    let title = document["info"]["title"]
+        .as_str()
+        .unwrap_or("API")
+        .to_owned();
+    Html(Scalar::new(document.clone()).title(title).to_html())
+}
+
+/// This package's whole document: the probes', this module's own routes, and each resource's
+/// part.
 pub fn document(resources: impl IntoIterator<Item = Value>) -> Value {
-    let mut document = json!({
+    let mut document = titled(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    for part in resources {
+        merge(&mut document, part);
+    }
+    document
+}
+
+/// The document of `title` at `version` before any resource's part: the probes', this
+/// module's own routes and the schemas every part refers to.
+pub fn titled(title: &str, version: &str) -> Value {
+    json!({
         "openapi": "3.1.0",
         "tags": [{ "name": "probes" }, { "name": "docs" }],
         "info": {
-            "title": env!("CARGO_PKG_NAME"),
-            "version": env!("CARGO_PKG_VERSION"),
+            "title": title,
+            "version": version,
             "description": "Every error is the envelope `Error`: `{\"error\": {\"code\", \"message\", \"request_id\"}}`."
         },
         "paths": {
@@ -80,11 +98,7 @@ pub fn document(resources: impl IntoIterator<Item = Value>) -> Value {
                 }
             }
         } }
-    });
-    for part in resources {
-        merge(&mut document, part);
-    }
-    document
+    })
 }
 
 /// A resource's part of the document: its five operations on `collection` (`/api/v1/items`)
@@ -175,7 +189,7 @@ pub fn resource<E: ToSchema, I: PartialSchema>(collection: &str, one: &str) -> V
 }
 
 /// An operation answering JSON of any shape with `statuses`.
-fn plain(tag: &str, id: &str, summary: &str, statuses: &[(&str, &str)]) -> Value {
+pub fn plain(tag: &str, id: &str, summary: &str, statuses: &[(&str, &str)]) -> Value {
     let responses: serde_json::Map<String, Value> = statuses
         .iter()
         .map(|(status, description)| {
@@ -190,7 +204,7 @@ fn plain(tag: &str, id: &str, summary: &str, statuses: &[(&str, &str)]) -> Value
 }
 
 /// An answer in the error envelope.
-fn error(status: &str) -> Value {
+pub fn error(status: &str) -> Value {
     let description = match status {
         "400" => "the request cannot be read (a malformed body, query or path)",
         "404" => "there is none with this id",
@@ -199,14 +213,18 @@ fn error(status: &str) -> Value {
         "415" => "the body is not sent as `application/json`",
         "422" => "the values break a rule",
         "429" => "too many requests from this client (when rate limits are on)",
+        "502" => {
+            "the service behind the gateway answered with a bad gateway of its own; retry later"
+        }
         "503" => "a backing service is unavailable or the request took too long; retry later",
+        "504" => "the service behind the gateway did not answer in time; retry later",
         _ => "an internal error; quote the request id when reporting it",
     };
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } })
 }
 
 /// Adds `part`'s tags, paths and schemas to `document`.
-fn merge(document: &mut Value, mut part: Value) {
+pub fn merge(document: &mut Value, mut part: Value) {
     for section in ["/tags", "/paths", "/components/schemas"] {
         let more = part.pointer_mut(section).map(Value::take);
         match (document.pointer_mut(section), more) {
