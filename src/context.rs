@@ -74,6 +74,8 @@ pub struct Slots {
     pub code_modules: String,
     /// Single-app styles (monolith, Knative): `serve` statements once the repository exists
     /// (`repository` in scope), and handles put into the state (`let state = state.with(h);`).
+    /// The microservices' gateway places both too (its `serve`, once its config is read; its
+    /// `gateway::State`).
     pub setup: String,
     pub state: String,
     /// Monolith and serverless: routes merged into the app's (`let routes = routes.merge(…);`).
@@ -106,8 +108,12 @@ pub struct Slots {
     /// Monolith and serverless: layers around the API routes (the resources' and `routes`),
     /// inside the app's own middleware and outside of which the probes (`/healthz`, `/readyz`,
     /// `/metrics`) and the fallbacks are added (`let routes = x::layer(routes, …);`, `state` in
-    /// scope).
+    /// scope). The microservices' gateway places it around its proxied routes, inside its rate
+    /// limiter (`state` is its `gateway::State`).
     pub route_layers: String,
+    /// Microservices: the common crate's features the gateway enables (one `"name",` a line, in
+    /// normal and dev dependencies), as `service_common_features` for a service.
+    pub gateway_common_features: String,
     /// Monolith and serverless: statements in the `/metrics` handler that append a feature's
     /// series to the exposition (`let text = text + &…;`, `state` in scope).
     pub metrics: String,
@@ -128,14 +134,21 @@ pub struct Slots {
     pub compose_app_environment: String,
     pub compose_app_depends_on: String,
     pub compose_app_volumes: String,
+    /// Microservices' docker-compose: `environment` entries of the gateway.
+    pub compose_gateway_environment: String,
     /// Kubernetes: `data` of the app's `ConfigMap` (each service's, in microservices), and egress
     /// rules of its `NetworkPolicy`.
     pub k8s_app_config: String,
     pub k8s_app_egress: String,
+    /// Microservices, Kubernetes: the gateway's `ConfigMap` `data`, `envFrom` entries after it
+    /// (an optional Secret) and egress rules of its `NetworkPolicy` after the services'.
+    pub k8s_gateway_config: String,
+    pub k8s_gateway_env_from: String,
+    pub k8s_gateway_egress: String,
     /// Monolith: checks `.checkov.yaml` skips project-wide, each with its reason in a comment.
     pub checkov_skips: String,
     /// Kubernetes: `envFrom` entries of the app container after its `ConfigMap` (monolith,
-    /// Knative api and worker), e.g. an optional Secret.
+    /// Knative api and worker, each microservice), e.g. an optional Secret.
     pub k8s_app_env_from: String,
     /// Kubernetes dev overlay: `resources` and `patches` entries.
     pub k8s_dev_resources: String,
@@ -206,7 +219,8 @@ pub struct Slots {
     pub architecture_decisions_errors: String,
     pub architecture_decisions: String,
 
-    /// The binaries of the single-app styles (the monolith's, the Knative API's): arms of their
+    /// The binaries of the single-app styles (the monolith's, the Knative API's, and the
+    /// microservices' gateway): arms of their
     /// table of commands (`["migrate"] => …::migrate().await,`: the words, then a `cli::Result`),
     /// and lines of their usage text, indented as the commands are (`migrate      apply …`).
     pub commands: String,
@@ -258,11 +272,15 @@ pub struct ServiceSlots {
     pub service_setup: String,
     pub service_state: String,
     pub service_shutdown: String,
-    /// `app`: routes merged into the service's (`let routes = routes.merge(…);`).
+    /// `app`: routes merged into the service's (`let routes = routes.merge(…);`), and layers
+    /// around them (`let routes = x::layer(routes, state.features.get());`).
     pub service_routes: String,
     /// Items at the end of the service's `http.rs`, where each resource's handlers module is
     /// in scope (e.g. a function that gathers what each of them offers).
     pub service_http: String,
+    /// A service that calls others (`src/calls.rs`): statements that add to the headers of
+    /// each call (`let headers = x(headers);`), e.g. the caller's credentials.
+    pub service_call_headers: String,
 }
 
 impl Slots {

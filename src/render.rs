@@ -444,10 +444,11 @@ mod tests {
         ("code_dependencies", &["microservices", "aws-lambda", "knative"]),
         ("code_features", &["microservices"]),
         ("code_modules", &["monolith", "microservices", "aws-lambda", "knative"]),
-        ("setup", &["monolith", "knative"]),
-        ("state", &["monolith", "knative"]),
+        ("setup", &["monolith", "microservices", "knative"]),
+        ("state", &["monolith", "microservices", "knative"]),
         ("routes", &["monolith", "aws-lambda", "knative"]),
-        ("route_layers", &["monolith", "aws-lambda", "knative"]),
+        ("route_layers", &["monolith", "microservices", "aws-lambda", "knative"]),
+        ("gateway_common_features", &["microservices"]),
         ("metrics", &["monolith", "aws-lambda", "knative"]),
         ("on_create", &["monolith", "microservices", "aws-lambda", "knative"]),
         ("on_find", &["monolith", "microservices", "aws-lambda", "knative"]),
@@ -463,11 +464,15 @@ mod tests {
         ("compose_services", &["monolith", "microservices"]),
         ("compose_volumes", &["monolith", "microservices"]),
         ("compose_app_environment", &["monolith", "microservices"]),
+        ("compose_gateway_environment", &["microservices"]),
         ("compose_app_depends_on", &["monolith", "microservices"]),
         ("compose_app_volumes", &["monolith"]),
         ("k8s_app_config", &["monolith", "microservices", "knative"]),
         ("k8s_app_egress", &["monolith", "microservices"]),
-        ("k8s_app_env_from", &["monolith", "knative"]),
+        ("k8s_app_env_from", &["monolith", "microservices", "knative"]),
+        ("k8s_gateway_config", &["microservices"]),
+        ("k8s_gateway_env_from", &["microservices"]),
+        ("k8s_gateway_egress", &["microservices"]),
         ("checkov_skips", &["monolith"]),
         ("k8s_dev_resources", &["monolith", "microservices", "knative"]),
         ("k8s_base_resources", &["monolith"]),
@@ -504,9 +509,9 @@ mod tests {
         ("architecture_decisions_deploy", &["monolith"]),
         ("architecture_decisions_errors", &["monolith"]),
         ("architecture_decisions", &["monolith"]),
-        ("commands", &["monolith", "knative"]),
-        ("usage", &["monolith", "knative"]),
-        ("imports", &["monolith", "knative"]),
+        ("commands", &["monolith", "microservices", "knative"]),
+        ("usage", &["monolith", "microservices", "knative"]),
+        ("imports", &["monolith", "microservices", "knative"]),
         ("on_migrate", &["monolith", "aws-lambda", "knative"]),
         ("sam_parameters", &["aws-lambda"]),
         ("sam_resources", &["aws-lambda"]),
@@ -518,6 +523,9 @@ mod tests {
         ("gateway_modules", &["microservices"]),
         ("gateway_routes", &["microservices"]),
     ];
+
+    /// Service slots placed only in `templates/microservices/caller` (a service that calls another).
+    const CALLER_SLOTS: &[&str] = &["service_call_headers"];
 
     fn case(style: &str, ci: crate::cli::Ci) -> Answers {
         use crate::cli::{Events, Platform, Style};
@@ -559,8 +567,15 @@ mod tests {
                 }
                 for slot in &service {
                     for name in ["users", "orders"] {
+                        // A caller's slots are placed only in a service that calls another
+                        // (orders calls users).
+                        let placed = name == "orders" || !CALLER_SLOTS.contains(&slot.as_str());
                         let found = text.contains(&format!("probe:{slot} {name}\n"));
-                        assert_eq!(found, style == "microservices", "{style}: service slot {slot} for {name}");
+                        assert_eq!(
+                            found,
+                            style == "microservices" && placed,
+                            "{style}: service slot {slot} for {name}"
+                        );
                     }
                 }
                 let code = format!("{}probe.rs", crate::features::code_root(answers.style()));

@@ -9,6 +9,13 @@
 //! same binary with a development secret: `token` mints what it accepts, and refuses while a
 //! JWKS is configured; bad settings stop it with one `error:` and one `help:` line.
 //!
+//!
+//! Microservices (`e2e::MICROSERVICES_AUTH`): the gateway verifies against the same JWKS before
+//! proxying (401, 403 there), replaces identity headers a client sent with the verified ones,
+//! and each service verifies the token again, refusing a direct call without one and identity
+//! headers that disagree with it; orders' call to users carries the caller's token; the
+//! gateway's `token` command mints with the development secret and refuses with a JWKS.
+//!
 //! `cargo test --test auth -- --ignored --test-threads=1`
 #![allow(clippy::unwrap_used)] // a panic with its location is the right failure in a test
 
@@ -22,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod common;
-use common::e2e::{self, Databases, MONOLITH_AUTH, Response, Server, free_port, postgres_server};
+use common::e2e::{self, Databases, MICROSERVICES_AUTH, MONOLITH_AUTH, Response, Server, free_port, postgres_server};
 
 const LIST: &str = "/api/v1/items";
 const ISSUER: &str = "https://issuer.test/";
@@ -355,6 +362,127 @@ fn development_secret_and_bad_settings(binary: &str, url: &str, settings: &[(&st
         &[("DATABASE_URL", url), ("AUTH_JWKS_URL", &unreachable), ("AUTH_ISSUER", ISSUER), ("AUTH_AUDIENCE", AUDIENCE)],
         "JWKS",
     );
+}
+
+#[test]
+#[ignore = "slow: builds and runs a generated workspace (needs PostgreSQL)"]
+fn microservices_with_auth_verify_at_the_gateway_and_again_in_each_service() {
+    let project = MICROSERVICES_AUTH.project();
+    let run = std::process::id();
+    let mut databases = Databases::default();
+    let test_url = databases.create(format!("archgen_ms_auth_test_{run}"));
+    project.build_and_test(&[("DATABASE_URL", &test_url)]);
+
+    let keys = tempfile_dir();
+    let key = RsaKey::new(&keys, "k1");
+    let jwks = Jwks::serve(vec![key.jwk()]);
+    let auth = [
+        ("AUTH_JWKS_URL", jwks.url.as_str()),
+        ("AUTH_ISSUER", ISSUER),
+        ("AUTH_AUDIENCE", AUDIENCE),
+        ("AUTH_ROLES_CLAIM", "realm_access.roles"),
+    ];
+    let ports = [free_port(), free_port()];
+    let urls = ["users", "orders"].map(|name| databases.create(format!("archgen_ms_auth_{run}_{name}")));
+    let start = |auth: &[(&str, &str)]| {
+        let mut servers = Vec::new();
+        for ((name, port), url) in ["users", "orders"].into_iter().zip(ports).zip(&urls) {
+            e2e::run_binary(name, &["migrate"], &[("DATABASE_URL", url.as_str())]);
+            let mut settings = env(auth);
+            settings.push(("DATABASE_URL".to_owned(), url.clone()));
+            settings.push(("USERS_URL".to_owned(), format!("http://127.0.0.1:{}", ports[0])));
+            servers.push(Server::start(name, port, &settings));
+        }
+        let mut settings = env(auth);
+        settings.push(("UPSTREAM_USERS_URL".to_owned(), format!("http://127.0.0.1:{}", ports[0])));
+        settings.push(("UPSTREAM_ORDERS_URL".to_owned(), format!("http://127.0.0.1:{}", ports[1])));
+        let gateway = Server::start("gateway", free_port(), &settings);
+        // The services' probes need no token: the gateway sees them up.
+        gateway.wait_until("upstreams up", |s| s.get("/status/upstreams").status == 200);
+        (gateway, servers)
+    };
+    let (gateway, services) = start(&auth);
+    let users = &services[0];
+    let send = |server: &Server, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]| {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        server.request(method, path, body, &all)
+    };
+
+    // Through the gateway: a writer creates a user, then an order for it (orders checks the
+    // user with users, as the same caller: a call without the token would be refused there).
+    let (reader, writer) = (key.sign(&claims(&[], |_| {})), key.sign(&claims(&["writer"], |_| {})));
+    let (reader, writer) = (bearer(&reader), bearer(&writer));
+    let body = format!(r#"{{"email":"alice-{run}@example.com","name":"Alice"}}"#);
+    let created = send(&gateway, "POST", "/api/v1/users", Some(&body), &[("authorization", &writer)]);
+    assert_eq!(created.status, 201, "{created:?}");
+    let user_id = created.json()["data"]["id"].as_i64().unwrap();
+    let order = format!(r#"{{"user_id":{user_id},"total":"12.50","status":"new"}}"#);
+    let created = send(&gateway, "POST", "/api/v1/orders", Some(&order), &[("authorization", &writer)]);
+    assert_eq!(created.status, 201, "{created:?}");
+    let listed = send(&gateway, "GET", "/api/v1/users", None, &[("authorization", &reader)]);
+    assert_eq!(listed.status, 200, "{listed:?}");
+
+    // At the gateway: no token, a bad one, another issuer's: 401; a reader writing: 403.
+    let evil = bearer(&key.sign(&claims(&["admin"], |c| c["iss"] = "https://evil.test/".into())));
+    for (what, headers) in [
+        ("no token", vec![]),
+        ("garbage", vec![("authorization", "Bearer not.a.token")]),
+        ("wrong issuer", vec![("authorization", evil.as_str())]),
+    ] {
+        assert_unauthorized(&send(&gateway, "GET", "/api/v1/orders", None, &headers), what);
+    }
+    let forbidden = send(&gateway, "POST", "/api/v1/orders", Some(&order), &[("authorization", &reader)]);
+    assert_eq!((forbidden.status, forbidden.error_code().as_str()), (403, "forbidden"), "{forbidden:?}");
+
+    // Identity headers a client sends are replaced by the gateway: the service, which refuses
+    // headers that disagree with the token, sees alice's; claimed roles give nothing.
+    let forged = [("authorization", reader.as_str()), ("x-auth-subject", "mallory"), ("x-auth-roles", "admin")];
+    let response = send(&gateway, "GET", "/api/v1/users", None, &forged);
+    assert_eq!(response.status, 200, "the forged identity reached the service: {response:?}");
+    let response = send(&gateway, "POST", "/api/v1/orders", Some(&order), &forged);
+    assert_eq!(response.status, 403, "claimed roles were trusted: {response:?}");
+
+    // Past the gateway, straight to a service: no token, identity headers alone, or a token
+    // with headers that disagree with it are refused; its probes stay open.
+    let claimed = [("x-auth-subject", "alice"), ("x-auth-roles", "admin")];
+    for (what, headers) in
+        [("no token", &claimed[..0]), ("identity headers alone", &claimed[..]), ("forged", &forged[..])]
+    {
+        assert_unauthorized(&send(users, "GET", "/api/v1/users", None, headers), &format!("direct, {what}"));
+    }
+    assert_eq!(users.get("/readyz").status, 200, "a service's probes need no token");
+    assert!(gateway.terminate().success(), "gateway: unclean exit on SIGTERM");
+    for service in services {
+        assert!(service.terminate().success(), "unclean exit on SIGTERM");
+    }
+
+    // The gateway's `token` refuses with a JWKS; with the development secret it mints a token
+    // the gateway and the services accept.
+    refused("gateway", &["token", "--sub", "alice"], &auth, "AUTH_JWKS_URL");
+    let secret = "dev-only-hs256-secret-for-the-test-0123";
+    let dev = [("AUTH_HS256_SECRET", secret), ("AUTH_ISSUER", ISSUER), ("AUTH_AUDIENCE", AUDIENCE)];
+    let output = Command::new(e2e::binary("gateway"))
+        .args(["token", "--sub", "bob", "--role", "writer"])
+        .envs(dev)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let minted = bearer(String::from_utf8(output.stdout).unwrap().trim());
+    let (gateway, services) = start(&dev);
+    let body = format!(r#"{{"email":"bob-{run}@example.com","name":"Bob"}}"#);
+    let created = send(&gateway, "POST", "/api/v1/users", Some(&body), &[("authorization", &minted)]);
+    assert_eq!(created.status, 201, "{created:?}");
+    assert_unauthorized(
+        &send(&gateway, "GET", "/api/v1/users", None, &[("authorization", &writer)]),
+        "RS256 against the secret",
+    );
+    assert!(gateway.terminate().success(), "gateway: unclean exit on SIGTERM");
+    for service in services {
+        assert!(service.terminate().success(), "unclean exit on SIGTERM");
+    }
+    drop(databases);
+    std::fs::remove_dir_all(&keys).unwrap();
 }
 
 /// A fresh directory for the test's keys.

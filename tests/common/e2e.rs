@@ -137,6 +137,24 @@ pub const MICROSERVICES_NONE: Case = Case {
     name: "shop",
     args: &["--style", "microservices", "--services", "users,orders", "--events", "none", "--ci", "none"],
 };
+/// The smallest workspace with a gateway and a call between services, with `auth`
+/// (tests/auth.rs): no events, the default resources.
+pub const MICROSERVICES_AUTH: Case = Case {
+    id: "microservices-auth",
+    name: "shop",
+    args: &[
+        "--style",
+        "microservices",
+        "--services",
+        "users,orders",
+        "--events",
+        "none",
+        "--ci",
+        "none",
+        "--features",
+        "auth",
+    ],
+};
 pub const AWS_LAMBDA_POSTGRES: Case = Case {
     id: "serverless-aws-lambda-postgres",
     name: "shop-api",

@@ -46,7 +46,12 @@ pub fn cases() -> Vec<Answers> {
         ..args(Style::Serverless, Db::Postgres, Ci::Gitlab)
     });
     let auth = Some(vec!["auth".to_owned()]);
-    cases.push(NewArgs { features: auth, ..args(Style::Monolith, Db::Sqlite, Ci::Github) });
+    cases.push(NewArgs { features: auth.clone(), ..args(Style::Monolith, Db::Sqlite, Ci::Github) });
+    let services = Some(vec!["users".to_owned(), "orders".to_owned()]);
+    let microservices = args(Style::Microservices, Db::Postgres, Ci::Gitlab);
+    cases.push(NewArgs { features: auth.clone(), services, events: Some(Events::Nats), ..microservices });
+    let knative = args(Style::Serverless, Db::Postgres, Ci::Gitlab);
+    cases.push(NewArgs { features: auth, platform: Some(Platform::Knative), ..knative });
     let cache = || Some(vec!["cache".to_owned()]);
     for ci in [Ci::Github, Ci::Gitlab] {
         cases.push(NewArgs { features: cache(), ..args(Style::Monolith, Db::Postgres, ci) });

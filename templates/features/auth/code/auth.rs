@@ -14,6 +14,13 @@
 //! dotted path such as `realm_access.roles` reaches into objects). No valid token: 401 in the
 //! error envelope with `WWW-Authenticate: Bearer`; a valid token without the role: 403. Only the
 //! routes wrapped by [`layer`] are guarded: the probes and `/metrics` are added outside it.
+//!
+//! Behind a gateway the same module runs twice. The gateway ([`layer`], the edge) drops any
+//! identity headers a client sent ([`SUBJECT_HEADER`], [`ROLES_HEADER`]) and sets them from the
+//! token it verified. Each service ([`behind_gateway`]) verifies the forwarded token again with
+//! the same keys and policy, and refuses a request whose identity headers disagree with it: a
+//! service trusts no header, only a signature, so a caller that reaches it without the gateway
+//! gains nothing. Calls a service makes to another carry the caller's token ([`propagate`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -22,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm};
@@ -455,34 +462,84 @@ fn algorithm_of(jwk: &Jwk) -> Option<Algorithm> {
     }
 }
 
-/// `routes` behind `verifier`; unchanged without one (a state built without the feature's
-/// handle, as in the app's integration tests).
+/// The verified caller's `sub`, set by the edge (the gateway) for the services behind it.
+pub const SUBJECT_HEADER: &str = "x-auth-subject";
+/// The verified caller's roles, space-separated, beside [`SUBJECT_HEADER`].
+pub const ROLES_HEADER: &str = "x-auth-roles";
+
+/// Where the guard runs, which decides what it makes of identity headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The first hop (a monolith, the gateway): headers a client sent are dropped and replaced.
+    Edge,
+    /// A service behind the gateway: headers that disagree with the token are refused, and only
+    /// `/api/` is guarded (its probes stay open to the kubelet and the gateway).
+    BehindGateway,
+}
+
+/// `routes` behind `verifier` at the edge; unchanged without one (a state built without the
+/// feature's handle, as in the app's integration tests).
 pub fn layer<S>(routes: Router<S>, verifier: Option<&Arc<Verifier>>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    guarded(routes, verifier, Place::Edge)
+}
+
+/// `routes` of a service behind the gateway, guarded by `verifier` (see the module's
+/// documentation); unchanged without one.
+pub fn behind_gateway<S>(routes: Router<S>, verifier: Option<&Arc<Verifier>>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    guarded(routes, verifier, Place::BehindGateway)
+}
+
+fn guarded<S>(routes: Router<S>, verifier: Option<&Arc<Verifier>>, place: Place) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     match verifier {
         Some(verifier) => routes.layer(axum::middleware::from_fn_with_state(
-            verifier.clone(),
+            (verifier.clone(), place),
             guard,
         )),
         None => routes,
     }
 }
 
+tokio::task_local! {
+    /// The `Authorization` of the request being served, for the calls it makes.
+    static CALLER: HeaderValue;
+}
+
+/// `headers` with the `Authorization` of the request being served, so a call to another
+/// service is made as the same caller (and passes that service's guard); unchanged outside a
+/// guarded request.
+pub fn propagate(mut headers: HeaderMap) -> HeaderMap {
+    if let Ok(value) = CALLER.try_with(HeaderValue::clone) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    headers
+}
+
 async fn guard(
-    State(verifier): State<Arc<Verifier>>,
+    State((verifier, place)): State<(Arc<Verifier>, Place)>,
     mut request: Request,
     next: Next,
 ) -> Response {
+    if place == Place::BehindGateway && !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
     let method = request.method().clone();
+    if place == Place::Edge {
+        forget_identity(request.headers_mut());
+    }
     if verifier.public(&method) {
         return next.run(request).await;
     }
-    let identity = match verifier
-        .verify(request.headers().get(header::AUTHORIZATION))
-        .await
-    {
+    let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+    let identity = match verifier.verify(authorization.as_ref()).await {
         Ok(identity) => identity,
         Err(refusal) => return unauthorized(&refusal),
     };
@@ -500,8 +557,51 @@ async fn guard(
         )
         .into_response();
     }
+    let Some(headers) = identity_headers(&identity) else {
+        return unauthorized(&Refusal::Invalid(
+            "its subject or roles cannot be sent as a header".to_owned(),
+        ));
+    };
+    match place {
+        Place::Edge => request.headers_mut().extend(headers),
+        Place::BehindGateway => {
+            let sent = request.headers();
+            if [SUBJECT_HEADER, ROLES_HEADER].iter().any(|name| {
+                sent.get(*name)
+                    .is_some_and(|value| Some(value) != headers.get(*name))
+            }) {
+                return unauthorized(&Refusal::Invalid(
+                    "the identity headers do not match the token".to_owned(),
+                ));
+            }
+        }
+    }
     request.extensions_mut().insert(identity);
-    next.run(request).await
+    match authorization {
+        Some(authorization) => CALLER.scope(authorization, next.run(request)).await,
+        None => next.run(request).await,
+    }
+}
+
+/// Drops identity headers a client sent: only the verifier says who a caller is.
+fn forget_identity(headers: &mut HeaderMap) {
+    headers.remove(SUBJECT_HEADER);
+    headers.remove(ROLES_HEADER);
+}
+
+/// [`SUBJECT_HEADER`] and [`ROLES_HEADER`] for `identity`; `None` when a value holds characters a
+/// header cannot carry.
+fn identity_headers(identity: &Identity) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        SUBJECT_HEADER,
+        HeaderValue::from_str(&identity.subject).ok()?,
+    );
+    headers.insert(
+        ROLES_HEADER,
+        HeaderValue::from_str(&identity.roles.join(" ")).ok()?,
+    );
+    Some(headers)
 }
 
 /// 401 in the envelope with `WWW-Authenticate: Bearer` (RFC 6750 §3).
@@ -713,6 +813,97 @@ mod tests {
             call(&app, "POST", None).await.status(),
             StatusCode::UNAUTHORIZED
         );
+    }
+
+    /// A route that answers with the identity headers it was given.
+    fn echo(config: AuthConfig, place: Place) -> Router {
+        let verifier = Arc::new(Verifier::new(config).unwrap());
+        let seen = |request: Request| async move {
+            let header = |name| {
+                request
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned()
+            };
+            format!("{} {}", header(SUBJECT_HEADER), header(ROLES_HEADER))
+        };
+        let routes = Router::new()
+            .route("/api/v1/x", get(seen))
+            .route("/readyz", get(|| async { "ready" }));
+        guarded(routes, Some(&verifier), place)
+    }
+
+    async fn send(app: &Router, path: &str, headers: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut request = Request::builder().uri(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_edge_replaces_identity_headers_a_client_sent() {
+        let config = config(&[]);
+        let bearer = format!("Bearer {}", token(&config, &["writer"]));
+        let app = echo(config, Place::Edge);
+        let forged = [
+            ("authorization", bearer.as_str()),
+            (SUBJECT_HEADER, "mallory"),
+            (ROLES_HEADER, "admin"),
+        ];
+        let seen = send(&app, "/api/v1/x", &forged).await;
+        assert_eq!(seen, (StatusCode::OK, "alice writer".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn behind_the_gateway_headers_must_agree_with_the_token() {
+        let config = config(&[]);
+        let bearer = format!("Bearer {}", token(&config, &["writer"]));
+        let app = echo(config, Place::BehindGateway);
+        let agreed = [
+            ("authorization", bearer.as_str()),
+            (SUBJECT_HEADER, "alice"),
+            (ROLES_HEADER, "writer"),
+        ];
+        assert_eq!(send(&app, "/api/v1/x", &agreed).await.0, StatusCode::OK);
+        let forged = [
+            ("authorization", bearer.as_str()),
+            (SUBJECT_HEADER, "mallory"),
+        ];
+        let unsigned = [(SUBJECT_HEADER, "alice"), (ROLES_HEADER, "admin")];
+        for headers in [&forged[..], &unsigned[..]] {
+            let status = send(&app, "/api/v1/x", headers).await.0;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{headers:?}");
+        }
+        assert_eq!(send(&app, "/readyz", &[]).await.0, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn calls_made_while_serving_carry_the_callers_token() {
+        let config = config(&[]);
+        let bearer = format!("Bearer {}", token(&config, &[]));
+        let verifier = Arc::new(Verifier::new(config).unwrap());
+        let forwarded = || async {
+            let headers = propagate(HeaderMap::new());
+            headers
+                .get(header::AUTHORIZATION)
+                .map_or("none".to_owned(), |v| v.to_str().unwrap().to_owned())
+        };
+        let app = layer(Router::new().route("/", get(forwarded)), Some(&verifier));
+        let (status, seen) = send(&app, "/", &[("authorization", &bearer)]).await;
+        assert_eq!((status, seen), (StatusCode::OK, bearer));
+        assert!(propagate(HeaderMap::new()).is_empty(), "outside a request");
     }
 
     #[tokio::test]
