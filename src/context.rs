@@ -78,6 +78,9 @@ pub struct Slots {
     /// `gateway::State`).
     pub setup: String,
     pub state: String,
+    /// Single-app styles (monolith, Knative): `serve` statements once the server has drained
+    /// (the last requests' work done), before the process exits: a flush.
+    pub on_exit: String,
     /// Monolith and serverless: routes merged into the app's (`let routes = routes.merge(…);`).
     /// Every style: statements in each resource's create handler once it is stored (`created`
     /// in scope, the resource's domain module as `resource`).
@@ -120,6 +123,15 @@ pub struct Slots {
     /// Monolith and serverless, `/readyz`: statements that extend `checks` (the readiness JSON)
     /// with an entry that informs without deciding readiness (`let checks = …;`).
     pub readiness: String,
+    /// Every style, `telemetry::init` (every binary): statements adding layers to the tracing
+    /// subscriber before its output layer (`let registry = registry.with(…);`, `?` available),
+    /// and statements that rewrap the JSON output layer (`let json = json.map_…(…);`).
+    pub log_layers: String,
+    pub log_json: String,
+    /// Every style, the span each request runs in (`request: &Request` in scope): statements
+    /// before it is created (a guard that lives until it is), and field lines of the span.
+    pub request_span: String,
+    pub request_span_fields: String,
     /// Lines of `.env.example` (the monolith places them after the listen address, the other
     /// styles at the end).
     pub env: String,

@@ -267,7 +267,7 @@ pub const MONOLITH_AUTH: Case = Case {
         "--ci",
         "none",
         "--features",
-        "auth,cache,jobs,openapi,ratelimit",
+        "auth,cache,jobs,openapi,otel,ratelimit",
     ],
 };
 

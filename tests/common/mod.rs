@@ -60,6 +60,7 @@ pub fn cases() -> Vec<Answers> {
     let knative = args(Style::Serverless, Db::Postgres, Ci::Github);
     cases.push(NewArgs { features: cache(), platform: Some(Platform::Knative), ..knative });
     cases.push(NewArgs { features: Some(vec!["jobs".to_owned()]), ..args(Style::Monolith, Db::Postgres, Ci::Github) });
+    cases.push(NewArgs { features: Some(vec!["otel".to_owned()]), ..args(Style::Monolith, Db::Sqlite, Ci::Gitlab) });
     cases.into_iter().map(|a| Answers::resolve(&a, None, &mut Defaults).expect("valid case")).collect()
 }
 
